@@ -1,0 +1,90 @@
+"""The ``maturin-nox`` command: parses arguments, calls the engine, prints.
+
+Each subcommand lives in its own ``cmd_<name>.py`` module with a
+``register(subparsers)`` function that adds its parser and sets ``func`` (a
+callable taking the parsed namespace and returning an exit code). Modules are
+discovered, so adding a command never touches this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from typing import Callable, Optional, Sequence
+
+from .. import __version__
+from ..errors import MaturinNoxError
+
+__all__ = ["main"]
+
+log = logging.getLogger("maturin_nox")
+
+
+class _Handler(logging.Handler):
+    """Prints engine log records plainly: warnings prefixed, info as is."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            msg = f"⚠️  Warning: {msg}"
+        print(msg, file=sys.stderr, flush=True)
+
+
+def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
+    """Route the engine's log records to stderr at the asked verbosity."""
+    root = logging.getLogger("maturin_nox")
+    for handler in list(root.handlers):
+        if isinstance(handler, _Handler):
+            root.removeHandler(handler)
+    root.addHandler(_Handler())
+    root.propagate = False
+    if quiet:
+        root.setLevel(logging.WARNING)
+    elif verbose:
+        root.setLevel(logging.DEBUG)
+    else:
+        root.setLevel(logging.INFO)
+
+
+def _command_modules() -> list[str]:
+    return sorted(
+        m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("cmd_")
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every discovered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="maturin-nox",
+        description="Build and publish Rust crates as Python packages.",
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"maturin-nox {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in _command_modules():
+        module = importlib.import_module(f"{__name__}.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(getattr(args, "verbose", 0) or 0, bool(getattr(args, "quiet", False)))
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return int(func(args) or 0)
+    except MaturinNoxError as exc:
+        print(f"💥 maturin-nox failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("💥 maturin-nox: interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
