@@ -1,0 +1,7 @@
+GREETING: str
+
+def add(a: int, b: int) -> int: ...
+
+class DummyClass:
+    @staticmethod
+    def get_42() -> int: ...

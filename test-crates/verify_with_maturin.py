@@ -1,0 +1,108 @@
+"""Build test crates with the reference maturin and run their checks in fresh venvs.
+
+A developer tool, not part of the test suite: it proves each crate is
+maturin-compatible and that its ``check_installed.py`` passes against
+maturin's own wheels.  Usage::
+
+    python test-crates/verify_with_maturin.py [crate ...] [-i 3.9 -i 3.12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Dict, List
+
+HERE = Path(__file__).resolve().parent
+PYENV = Path("/root/.pyenv/versions")
+CARGO_TARGET_DIR = os.environ.get("CARGO_TARGET_DIR", "/tmp/tc-target")
+WHEELS = Path("/tmp/tc-wheels")
+VENVS = Path("/tmp/tc-venvs")
+
+# Extra `maturin build` arguments a crate needs under the reference tool.
+BUILD_ARGS: Dict[str, List[str]] = {
+    "linked-lib": ["--auditwheel", "skip"],
+}
+# Requirements installed from PyPI before the crate's wheel (which is installed offline).
+PRE_INSTALL: Dict[str, List[str]] = {
+    "cffi-pure": ["cffi"],
+    "cffi-mixed": ["cffi"],
+    "pyo3-mixed": ["pytest"],
+}
+
+
+def interpreter(version: str) -> str:
+    """Return the path of a pyenv-managed CPython for a version such as `3.12`."""
+    for candidate in sorted(PYENV.glob(f"{version}.*")):
+        exe = candidate / "bin" / "python3"
+        if exe.exists():
+            return str(exe)
+    found = shutil.which(f"python{version}")
+    if not found:
+        raise SystemExit(f"no interpreter for {version}")
+    return found
+
+
+def project_name(crate_dir: Path) -> str:
+    """Read `[project] name` from a crate's pyproject.toml."""
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef]
+    with open(crate_dir / "pyproject.toml", "rb") as f:
+        return str(tomllib.load(f)["project"]["name"])
+
+
+def run(cmd: List[str], **kwargs: object) -> None:
+    """Run a command, echoing it, and fail loudly on a non-zero exit."""
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, **kwargs)  # type: ignore[call-overload]
+
+
+def verify(crate: str, versions: List[str]) -> None:
+    """Build one crate for the given interpreters and run its check in a venv per interpreter."""
+    crate_dir = HERE / crate
+    out = WHEELS / crate
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = ["maturin", "build", "--profile", "dev", "-o", str(out)]
+    for version in versions:
+        cmd += ["-i", interpreter(version)]
+    env = dict(os.environ, CARGO_TARGET_DIR=CARGO_TARGET_DIR)
+    run(cmd + BUILD_ARGS.get(crate, []), cwd=crate_dir, env=env)
+    name = project_name(crate_dir)
+    for version in versions:
+        venv = VENVS / f"{crate}-{version}"
+        shutil.rmtree(venv, ignore_errors=True)
+        run([interpreter(version), "-m", "venv", str(venv)])
+        py = str(venv / "bin" / "python")
+        pip = [py, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        if PRE_INSTALL.get(crate):
+            run(pip + PRE_INSTALL[crate])
+        run(pip + ["--no-index", "--find-links", str(out), name])
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copy(crate_dir / "check_installed.py", tmp)
+            run([py, "check_installed.py"], cwd=tmp)
+            if (crate_dir / "tests").is_dir():
+                shutil.copytree(crate_dir / "tests", Path(tmp) / "tests")
+                run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=tmp)
+
+
+def main() -> int:
+    """Verify the named crates (all by default)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("crates", nargs="*")
+    parser.add_argument("-i", dest="versions", action="append", default=[])
+    args = parser.parse_args()
+    crates = args.crates or sorted(p.name for p in HERE.iterdir() if (p / "check_installed.py").exists())
+    for crate in crates:
+        verify(crate, args.versions or ["3.9", "3.12"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
