@@ -1,0 +1,1 @@
+"""A pure Python subpackage, to check nested packages are packed."""

@@ -1,0 +1,6 @@
+"""Greeting helper."""
+
+
+def greeting(name: str) -> str:
+    """Return a greeting for name."""
+    return f"Hello, {name}!"
