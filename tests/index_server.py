@@ -1,0 +1,182 @@
+"""Package index servers on loopback for upload tests: a real pypiserver, a faulty one.
+
+Import it from any test module (``import index_server``): pytest puts ``tests/``
+on ``sys.path`` because the folder has no ``__init__.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+__all__ = [
+    "FaultServer",
+    "IndexServer",
+    "free_port",
+    "refused_url",
+    "run_fault_server",
+    "run_pypiserver",
+]
+
+_HOST = "127.0.0.1"
+_START_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((_HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def refused_url() -> Iterator[str]:
+    """An http URL whose port refuses connections for as long as the block runs."""
+    # A bound socket that never listens keeps the port ours, and the kernel
+    # answers every connection attempt to it with a reset: no race with others.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((_HOST, 0))
+        yield f"http://{_HOST}:{sock.getsockname()[1]}/"
+
+
+@dataclass(frozen=True)
+class IndexServer:
+    """A running pypiserver: where to upload, where pip reads, where files land."""
+
+    url: str
+    simple_url: str
+    packages_dir: Path
+    users: dict = field(default_factory=dict)
+
+    def files(self) -> List[str]:
+        """The names of the distribution files the index holds, sorted."""
+        return sorted(p.name for p in self.packages_dir.iterdir() if p.is_file())
+
+
+def _write_htpasswd(path: Path, users: dict) -> None:
+    """Write an Apache htpasswd file with bcrypt-free (sha256-crypt) hashes."""
+    from passlib.apache import HtpasswdFile
+
+    ht = HtpasswdFile(str(path), new=True, default_scheme="sha256_crypt")
+    for user, password in users.items():
+        ht.set_password(user, password)
+    ht.save()
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log: Path) -> None:
+    """Poll ``url`` until it answers; fail with the server's log if it dies or hangs."""
+    deadline = time.monotonic() + _START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"pypiserver exited early:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answered, even if not with 200
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"pypiserver did not answer at {url}:\n{log.read_text(errors='replace')}")
+
+
+@contextlib.contextmanager
+def run_pypiserver(
+    root: Path, *, users: Optional[dict] = None, overwrite: bool = False
+) -> Iterator[IndexServer]:
+    """Run pypiserver on a free loopback port, uploads protected when ``users`` are given."""
+    root = Path(root)
+    packages = root / "packages"
+    packages.mkdir(parents=True, exist_ok=True)
+    log = root / "pypiserver.log"
+    port = free_port()
+    cmd = [sys.executable, "-m", "pypiserver", "run", "-i", _HOST, "-p", str(port)]
+    cmd += ["--disable-fallback", "--server", "wsgiref"]
+    if users:
+        htpasswd = root / "htpasswd"
+        _write_htpasswd(htpasswd, users)
+        cmd += ["-a", "update", "-P", str(htpasswd)]
+    else:
+        cmd += ["-a", ".", "-P", "."]
+    if overwrite:
+        cmd.append("--overwrite")
+    cmd.append(str(packages))
+    with log.open("wb") as log_fp:
+        proc = subprocess.Popen(cmd, stdout=log_fp, stderr=subprocess.STDOUT)
+    base = f"http://{_HOST}:{port}/"
+    try:
+        _wait_until_up(base + "health", proc, log)
+        yield IndexServer(base, base + "simple/", packages, dict(users or {}))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@dataclass
+class FaultServer:
+    """A loopback server answering every POST with one status; counts the POSTs."""
+
+    url: str
+    status: int
+    posts: int = 0
+
+
+def _fault_handler(server_state: FaultServer) -> type:
+    """A request handler class bound to one FaultServer's state."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            # Read the whole body first: answering mid-upload makes the client
+            # see a reset connection instead of our status.
+            length = int(self.headers.get("Content-Length") or 0)
+            while length > 0:
+                chunk = self.rfile.read(min(length, 65536))
+                if not chunk:
+                    break
+                length -= len(chunk)
+            server_state.posts += 1
+            body = f"fault server says {server_state.status}".encode()
+            self.send_response(server_state.status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # keep pytest's captured output clean
+
+    return Handler
+
+
+@contextlib.contextmanager
+def run_fault_server(status: int) -> Iterator[FaultServer]:
+    """Serve on a free loopback port, answering every POST with ``status``."""
+    state = FaultServer("", status)
+    server = http.server.ThreadingHTTPServer((_HOST, 0), _fault_handler(state))
+    state.url = f"http://{_HOST}:{server.server_address[1]}/"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
