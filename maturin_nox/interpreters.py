@@ -47,7 +47,7 @@ _PYTHON_TAGS = {"cpython": "cp", "pypy": "pp"}
 
 # Python 2 compatible on purpose, so a Python 2 answers with its version instead of a
 # SyntaxError. The cwd is dropped from sys.path so a stray json.py cannot shadow the stdlib;
-# site stays on (no -S) because before 3.11 it is site that sets sys.prefix in a venv.
+# site stays on (no -S): it is site that sets sys.prefix to a venv's own directory.
 _PROBE = r"""
 import sys
 sys.path = [p for p in sys.path if p not in ("", ".")]

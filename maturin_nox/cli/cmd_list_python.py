@@ -28,9 +28,7 @@ def run(args: argparse.Namespace) -> int:
     """Print every interpreter `--find-interpreter` would consider."""
     found = interpreters.find_all()
     if args.json:
-        rows = [
-            {**i.to_json(), "python_tag": i.python_tag, "abi_tag": i.abi_tag} for i in found
-        ]
+        rows = [{**i.to_json(), "python_tag": i.python_tag, "abi_tag": i.abi_tag} for i in found]
         print(json.dumps(rows, indent=2))
         return 0
     # The same wording as `maturin list-python`, so scripts parsing it keep working.
