@@ -20,7 +20,6 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from types import TracebackType
 from typing import Iterable, Optional, Sequence, Union
 
 from packaging.tags import Tag, parse_tag
@@ -168,9 +167,7 @@ class WheelWriter:
         """The archive names added so far."""
         return sorted(self._entries)
 
-    def add_bytes(
-        self, arcname: str, data: Union[bytes, str], *, executable: bool = False
-    ) -> None:
+    def add_bytes(self, arcname: str, data: Union[bytes, str], *, executable: bool = False) -> None:
         """Add a file from memory; a later add of the same name replaces it."""
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -268,7 +265,9 @@ class WheelContents:
     def wheel_tags(self) -> list[str]:
         """The ``Tag:`` lines of the WHEEL file."""
         text = self.files[f"{self.dist_info}/WHEEL"].decode("utf-8")
-        return [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Tag:")]
+        return [
+            line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Tag:")
+        ]
 
 
 def read_wheel(path: Union[str, Path], *, verify_record: bool = True) -> WheelContents:
@@ -298,9 +297,13 @@ def read_wheel(path: Union[str, Path], *, verify_record: bool = True) -> WheelCo
             if mode & 0o111:
                 executables.add(name)
             files[name] = zf.read(info)
-    dist_infos = {n.split("/", 1)[0] for n in files if n.split("/", 1)[0].endswith(".dist-info") and "/" in n}
+    dist_infos = {
+        n.split("/", 1)[0] for n in files if n.split("/", 1)[0].endswith(".dist-info") and "/" in n
+    }
     if len(dist_infos) != 1:
-        raise WheelError(f"{p} must hold exactly one .dist-info folder, found {len(dist_infos)}.", p)
+        raise WheelError(
+            f"{p} must hold exactly one .dist-info folder, found {len(dist_infos)}.", p
+        )
     dist_info = dist_infos.pop()
     for required in ("METADATA", "WHEEL", "RECORD"):
         if f"{dist_info}/{required}" not in files:
@@ -333,7 +336,9 @@ def _verify_record(path: Path, dist_info: str, files: dict[str, bytes]) -> None:
             try:
                 h = hashlib.new(algo, data).digest()
             except ValueError:
-                raise WheelError(f"{path}: RECORD uses an unknown hash {algo!r} for {name}.", path) from None
+                raise WheelError(
+                    f"{path}: RECORD uses an unknown hash {algo!r} for {name}.", path
+                ) from None
             expected = f"{algo}=" + base64.urlsafe_b64encode(h).rstrip(b"=").decode()
         else:
             expected = record_hash(data)

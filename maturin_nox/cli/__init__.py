@@ -50,9 +50,7 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
 
 
 def _command_modules() -> list[str]:
-    return sorted(
-        m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("cmd_")
-    )
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("cmd_"))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,170 @@
+"""Driving cargo: ``cargo metadata`` once, then builds whose artifacts are read
+from cargo's JSON messages, never guessed from folders.
+
+Cargo's own diagnostics go straight to the user's terminal (stderr is
+inherited); only the JSON messages on stdout are read here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from .errors import CargoError
+
+__all__ = ["Artifact", "cargo_executable", "host_triple", "metadata", "run_build"]
+
+log = logging.getLogger("maturin_nox")
+
+
+def cargo_executable() -> str:
+    """The cargo to run: ``$CARGO`` when set, else ``cargo`` on PATH."""
+    cargo = os.environ.get("CARGO") or shutil.which("cargo")
+    if not cargo:
+        raise CargoError("cargo was not found on PATH; install Rust from https://rustup.rs.")
+    return cargo
+
+
+_HOST: Optional[str] = None
+
+
+def host_triple() -> str:
+    """The host target triple, from ``rustc -vV``."""
+    global _HOST
+    if _HOST is None:
+        rustc = os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
+        try:
+            out = subprocess.run([rustc, "-vV"], capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            raise CargoError("`rustc -vV` failed; is Rust installed?") from None
+        for line in out.splitlines():
+            if line.startswith("host:"):
+                _HOST = line.split(":", 1)[1].strip()
+                break
+        else:
+            raise CargoError("`rustc -vV` did not print the host triple.")
+    return _HOST
+
+
+def metadata(
+    manifest_path: Path,
+    *,
+    features: Sequence[str] = (),
+    all_features: bool = False,
+    no_default_features: bool = False,
+    flags: Sequence[str] = (),
+    filter_platform: Optional[str] = None,
+) -> Dict[str, Any]:
+    """``cargo metadata`` for the manifest, with features applied to the resolve."""
+    cmd = [
+        cargo_executable(),
+        "metadata",
+        "--format-version",
+        "1",
+        "--manifest-path",
+        str(manifest_path),
+    ]
+    if features:
+        cmd += ["--features", ",".join(features)]
+    if all_features:
+        cmd.append("--all-features")
+    if no_default_features:
+        cmd.append("--no-default-features")
+    if filter_platform:
+        cmd += ["--filter-platform", filter_platform]
+    cmd += list(flags)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        detail = _last_error_line(proc.stderr)
+        raise CargoError(f"`cargo metadata` failed for {manifest_path}: {detail}", cmd)
+    try:
+        data: Dict[str, Any] = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise CargoError(
+            f"`cargo metadata` printed something that is not JSON for {manifest_path}.", cmd
+        ) from None
+    return data
+
+
+def _last_error_line(stderr: str) -> str:
+    """The most telling line of cargo's error output, for a one-sentence error."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error")]
+    pick = errors[0] if errors else (lines[-1] if lines else "no output")
+    # keep the cause lines cargo indents below the error, they name the file
+    idx = lines.index(pick) if pick in lines else -1
+    tail = [line for line in lines[idx + 1 : idx + 4] if not line.startswith("error")]
+    pick = pick[len("error: ") :] if pick.startswith("error: ") else pick
+    text = " ".join([pick, *tail])
+    return text.rstrip(".") + "."
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file cargo produced for a target of the package being built."""
+
+    package_id: str
+    target_name: str
+    kinds: tuple[str, ...]
+    crate_types: tuple[str, ...]
+    filenames: tuple[Path, ...]
+    executable: Optional[Path]
+
+
+def run_build(
+    cmd: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Optional[Path] = None,
+    quiet: bool = False,
+) -> List[Artifact]:
+    """Run a cargo build command with JSON messages and return its artifacts."""
+    cmd = list(cmd)
+    log.debug("Running %s", " ".join(cmd))
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL if quiet else None,
+            env=dict(env),
+            cwd=str(cwd) if cwd else None,
+            text=True,
+        )
+    except OSError as exc:
+        raise CargoError(f"Cannot run `{cmd[0]}`: {exc.strerror}.", cmd) from None
+    artifacts: List[Artifact] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if not line.startswith("{"):
+            continue
+        try:
+            msg = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if msg.get("reason") == "compiler-artifact":
+            target = msg.get("target", {})
+            artifacts.append(
+                Artifact(
+                    package_id=msg.get("package_id", ""),
+                    target_name=target.get("name", ""),
+                    kinds=tuple(target.get("kind", ())),
+                    crate_types=tuple(target.get("crate_types", ())),
+                    filenames=tuple(Path(f) for f in msg.get("filenames", ())),
+                    executable=Path(msg["executable"]) if msg.get("executable") else None,
+                )
+            )
+    code = proc.wait()
+    if code != 0:
+        shown = " ".join(cmd[:2]) + (
+            " " + cmd[2] if len(cmd) > 2 and not cmd[2].startswith("-") else ""
+        )
+        raise CargoError(
+            f"`{shown}` failed with exit code {code}; cargo's errors are shown above.", cmd
+        )
+    return artifacts

@@ -1,0 +1,202 @@
+"""Planning the build: one :class:`BuildTarget` per wheel.
+
+A target is an interpreter (or an abi3 group of interpreters, or none for
+cffi and binaries) with its wheel tag, the environment cargo runs in and a
+target directory of its own: cargo's fingerprints change whenever
+``PYO3_PYTHON`` changes, so sharing one directory would throw away the last
+interpreter's build each time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sysconfig
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from .errors import BuildError
+
+if TYPE_CHECKING:
+    from .interpreters import Interpreter
+    from .project import Project
+
+__all__ = [
+    "BuildTarget",
+    "cargo_command",
+    "cargo_env",
+    "plan_targets",
+    "platform_tag",
+    "resolve_profile",
+]
+
+
+@dataclass(frozen=True)
+class BuildTarget:
+    """What one wheel is built for, and where cargo keeps its build."""
+
+    key: str
+    python_tag: str
+    abi_tag: str
+    interpreter: Optional[Interpreter]
+    serves: Tuple[Interpreter, ...] = field(default=())
+    ext_suffix: Optional[str] = None
+
+    def tag(self, platform: str) -> str:
+        """The wheel tag for a platform tag, e.g. ``cp312-cp312-linux_x86_64``."""
+        return f"{self.python_tag}-{self.abi_tag}-{platform}"
+
+    @property
+    def abi3(self) -> bool:
+        """Whether this wheel targets the stable ABI."""
+        return self.abi_tag == "abi3"
+
+
+def _fingerprint(interpreter: Interpreter) -> str:
+    # Key on the real executable: venvs of one base interpreter share a build.
+    real = os.path.realpath(interpreter.executable)
+    return hashlib.sha256(real.encode()).hexdigest()[:10]
+
+
+def plan_targets(project: Project, interpreters: Sequence[Interpreter]) -> List[BuildTarget]:
+    """One target per interpreter, one for an abi3 group, or one interpreter-free target."""
+    bindings = project.bindings
+    if not bindings.needs_interpreter:
+        serves = tuple(interpreters)
+        return [
+            BuildTarget(
+                "py3-none", "py3", "none", interpreters[0] if interpreters else None, serves
+            )
+        ]
+    if not interpreters:
+        raise BuildError(
+            "No Python interpreter to build for; pass -i/--interpreter or -f/--find-interpreter."
+        )
+    targets: List[BuildTarget] = []
+    if bindings.abi3:
+        stable = [i for i in interpreters if i.implementation == "cpython" and not i.gil_disabled]
+        rest = [i for i in interpreters if i not in stable]
+        if stable:
+            low = min(stable, key=lambda i: i.version)
+            major, minor = bindings.abi3_min or (low.major, low.minor)
+            if (low.major, low.minor) < (major, minor):
+                raise BuildError(
+                    f"{low.display()} is older than Python {major}.{minor}, the minimum of the crate's "
+                    f"abi3-py{major}{minor} feature."
+                )
+            targets.append(
+                BuildTarget(
+                    f"cp{major}{minor}-abi3-{_fingerprint(low)}",
+                    f"cp{major}{minor}",
+                    "abi3",
+                    low,
+                    tuple(stable),
+                    _abi3_suffix(low),
+                )
+            )
+        interpreters = rest
+    for interp in interpreters:
+        targets.append(
+            BuildTarget(
+                f"{interp.python_tag}-{interp.abi_tag}-{_fingerprint(interp)}",
+                interp.python_tag,
+                interp.abi_tag,
+                interp,
+                (interp,),
+                interp.ext_suffix,
+            )
+        )
+    return targets
+
+
+def _abi3_suffix(interp: Interpreter) -> str:
+    if interp.system == "windows":
+        return ".pyd"
+    return ".abi3.so"
+
+
+def resolve_profile(
+    project: Project, *, release: bool = False, profile: Optional[str] = None
+) -> str:
+    """The cargo profile: --profile, then -r (release), then tool.maturin.profile, then dev."""
+    if profile:
+        return profile
+    if release:
+        return "release"
+    return project.config.profile or "dev"
+
+
+def cargo_env(project: Project, target: BuildTarget) -> Dict[str, str]:
+    """Cargo's environment: the user's, plus what pyo3 needs unless the user set it."""
+    env = dict(os.environ)
+    extra: Dict[str, str] = {}
+    interp = target.interpreter
+    if interp is not None and (
+        project.bindings.needs_interpreter or project.bindings.kind == "bin"
+    ):
+        real = os.path.realpath(interp.executable)
+        extra["PYO3_PYTHON"] = real
+        extra["PYO3_ENVIRONMENT_SIGNATURE"] = (
+            f"{interp.implementation}-{interp.major}.{interp.minor}-{interp.pointer_width}bit"
+        )
+        if project.bindings.kind == "rust-cpython":
+            extra["PYTHON_SYS_EXECUTABLE"] = real
+    if project.bindings.needs_interpreter:
+        extra["PYO3_BUILD_EXTENSION_MODULE"] = "1"
+    for key, value in extra.items():
+        env.setdefault(key, value)
+    return env
+
+
+def cargo_command(
+    project: Project,
+    *,
+    cargo: str,
+    profile: str,
+    target_dir: Path,
+    strip: bool = False,
+    cargo_args: Sequence[str] = (),
+    bin_name: Optional[str] = None,
+) -> List[str]:
+    """The cargo invocation for a library (``cargo rustc --lib --crate-type cdylib``) or a binary."""
+    rustc_args = list(project.config.rustc_args)
+    if strip:
+        rustc_args += ["-C", "strip=symbols"]
+    cmd = [cargo, "rustc"]
+    if project.bindings.is_lib:
+        cmd += ["--lib", "--crate-type", "cdylib"]
+    elif bin_name is not None:
+        cmd += ["--bin", bin_name]
+    else:
+        cmd = [cargo, "build", "--bins"]
+    cmd += ["--manifest-path", str(project.manifest_path), "--target-dir", str(target_dir)]
+    cmd += ["--message-format=json-render-diagnostics"]
+    if profile == "release":
+        cmd.append("--release")
+    elif profile != "dev":
+        cmd += ["--profile", profile]
+    if project.features:
+        cmd += ["--features", ",".join(project.features)]
+    if project.all_features:
+        cmd.append("--all-features")
+    if project.no_default_features:
+        cmd.append("--no-default-features")
+    if project.config.target:
+        cmd += ["--target", project.config.target]
+    cmd += project.cargo_flags()
+    cmd += list(project.config.cargo_args) + list(cargo_args)
+    if rustc_args and cmd[1] == "rustc":
+        cmd += ["--", *rustc_args]
+    return cmd
+
+
+def platform_tag(interp: Optional[Interpreter] = None) -> str:
+    """The plain platform tag of the build machine (``linux_x86_64``, ``win_amd64``, ...)."""
+    plat = interp.platform if interp is not None else sysconfig.get_platform()
+    return plat.replace("-", "_").replace(".", "_").replace(" ", "_")
+
+
+def env_overrides(env: Mapping[str, str]) -> Dict[str, str]:
+    """The variables in ``env`` that differ from the current environment (for logs)."""
+    return {k: v for k, v in env.items() if os.environ.get(k) != v}

@@ -1,0 +1,384 @@
+"""The project: where its manifests are, what it binds, what its module is called.
+
+``load_project`` reads ``pyproject.toml`` and runs ``cargo metadata`` once; the
+resulting :class:`Project` is plain data that every later step reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+
+from . import cargo
+from .config import BINDINGS, MaturinConfig
+from .errors import ConfigError, ProjectError
+from .metadata import CoreMetadata, resolve_metadata
+from .toml import load_toml
+
+__all__ = ["Bindings", "Project", "load_project", "locate_manifests"]
+
+log = logging.getLogger("maturin_nox")
+
+# Crates whose presence in the dependency graph decides the bindings, in priority order.
+_BINDING_CRATES = (
+    ("pyo3", "pyo3"),
+    ("pyo3-ffi", "pyo3-ffi"),
+    ("cpython", "rust-cpython"),
+    ("uniffi", "uniffi"),
+)
+
+
+@dataclass(frozen=True)
+class Bindings:
+    """What kind of Python module the crate makes, and whether it targets the stable ABI."""
+
+    kind: str
+    abi3: bool = False
+    abi3_min: Optional[Tuple[int, int]] = None
+
+    @property
+    def needs_interpreter(self) -> bool:
+        """Whether each wheel is built for a particular Python (pyo3, pyo3-ffi, rust-cpython)."""
+        return self.kind in ("pyo3", "pyo3-ffi", "rust-cpython")
+
+    @property
+    def is_lib(self) -> bool:
+        """Whether the crate is built as a cdylib (everything but ``bin``)."""
+        return self.kind != "bin"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A maturin project on disk, resolved: manifests, config, bindings, names, metadata."""
+
+    root: Path
+    pyproject_path: Optional[Path]
+    pyproject: Optional[Mapping[str, Any]]
+    manifest_path: Path
+    config: MaturinConfig
+    cargo_metadata: Mapping[str, Any]
+    package: Mapping[str, Any]
+    bindings: Bindings
+    module_name: str
+    python_source: Path
+    mixed: bool
+    metadata: CoreMetadata
+    features: Tuple[str, ...]
+    all_features: bool
+    no_default_features: bool
+
+    @property
+    def name(self) -> str:
+        """The distribution name."""
+        return self.metadata.name
+
+    @property
+    def version(self) -> str:
+        """The normalized PEP 440 version."""
+        return self.metadata.version
+
+    @property
+    def crate_name(self) -> str:
+        """The Cargo package name."""
+        return str(self.package["name"])
+
+    @property
+    def target_directory(self) -> Path:
+        """Cargo's target directory for this project (honours CARGO_TARGET_DIR)."""
+        return Path(self.cargo_metadata["target_directory"])
+
+    @property
+    def workspace_root(self) -> Path:
+        """The Cargo workspace root (the crate folder when it has no workspace)."""
+        return Path(self.cargo_metadata["workspace_root"])
+
+    @property
+    def lib_target(self) -> Optional[Mapping[str, Any]]:
+        """The crate's library target, if it has one."""
+        return _lib_target(self.package)
+
+    @property
+    def bin_targets(self) -> List[Mapping[str, Any]]:
+        """The crate's binary targets."""
+        return [t for t in self.package.get("targets", []) if "bin" in t.get("kind", [])]
+
+    @property
+    def python_package_dir(self) -> Optional[Path]:
+        """The top-level Python package folder of a mixed project."""
+        if not self.mixed:
+            return None
+        return self.python_source / self.module_name.split(".")[0]
+
+    def cargo_flags(self) -> List[str]:
+        """Flags shared by every cargo call: --locked, --frozen, --offline, --config."""
+        flags = [
+            f"--{name}" for name in ("frozen", "locked", "offline") if getattr(self.config, name)
+        ]
+        for cfg in self.config.config:
+            flags += ["--config", cfg]
+        return flags
+
+
+def _lib_target(package: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
+    lib_kinds = {"lib", "cdylib", "rlib", "dylib", "staticlib"}
+    for target in package.get("targets", []):
+        if lib_kinds & set(target.get("kind", [])):
+            return target  # type: ignore[no-any-return]
+    return None
+
+
+def locate_manifests(
+    manifest_path: Optional[Path] = None, cwd: Optional[Path] = None
+) -> Tuple[Path, Optional[Path]]:
+    """Find the crate's Cargo.toml and the pyproject.toml that goes with it."""
+    cwd = (cwd or Path.cwd()).resolve()
+    if manifest_path is not None:
+        manifest = (cwd / manifest_path).resolve()
+        if manifest.is_dir():
+            manifest = manifest / "Cargo.toml"
+        if not manifest.is_file():
+            raise ProjectError(f"{manifest} does not exist (from --manifest-path).", manifest)
+        return manifest, _pyproject_for(manifest)
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        data = load_toml(pyproject)
+        rel = data.get("tool", {}).get("maturin", {}).get("manifest-path")
+        if isinstance(rel, str):
+            manifest = (cwd / rel).resolve()
+            if not manifest.is_file():
+                raise ConfigError(
+                    f"{pyproject}: tool.maturin.manifest-path points at {manifest}, which does not exist.",
+                    pyproject,
+                    "tool.maturin.manifest-path",
+                )
+            return manifest, pyproject
+    manifest = cwd / "Cargo.toml"
+    if not manifest.is_file():
+        raise ProjectError(
+            f"No Cargo.toml in {cwd}: run maturin-nox in a Rust project or pass -m/--manifest-path.",
+            manifest,
+        )
+    return manifest, pyproject if pyproject.is_file() else None
+
+
+def _pyproject_for(manifest: Path) -> Optional[Path]:
+    """The pyproject.toml beside the manifest, or one above it whose manifest-path names it."""
+    beside = manifest.parent / "pyproject.toml"
+    if beside.is_file():
+        return beside
+    for folder in manifest.parent.parents:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            rel = load_toml(candidate).get("tool", {}).get("maturin", {}).get("manifest-path")
+            if isinstance(rel, str) and (folder / rel).resolve() == manifest:
+                return candidate
+        if (folder / ".git").exists():
+            break
+    return None
+
+
+def load_project(
+    manifest_path: Optional[Path] = None,
+    *,
+    cwd: Optional[Path] = None,
+    bindings: Optional[str] = None,
+    features: Sequence[str] = (),
+    all_features: bool = False,
+    no_default_features: bool = False,
+) -> Project:
+    """Read the manifests and cargo metadata into a :class:`Project`."""
+    manifest, pyproject_path = locate_manifests(manifest_path, cwd)
+    pyproject: Optional[Dict[str, Any]] = None
+    config = MaturinConfig()
+    if pyproject_path is not None:
+        pyproject = load_toml(pyproject_path)
+        config = MaturinConfig.from_pyproject(pyproject, pyproject_path)
+    root = pyproject_path.parent if pyproject_path else manifest.parent
+    if bindings is not None and bindings not in BINDINGS:
+        raise ConfigError(
+            f"Unknown bindings {bindings!r} (from -b/--bindings); use one of {', '.join(BINDINGS)}.",
+            key="bindings",
+        )
+    all_feats = tuple(dict.fromkeys([*config.features, *_split_features(features)]))
+    all_features = all_features or config.all_features
+    no_default_features = no_default_features or config.no_default_features
+    flags = [f"--{n}" for n in ("frozen", "locked", "offline") if getattr(config, n)]
+    for cfg in config.config:
+        flags += ["--config", cfg]
+    meta = cargo.metadata(
+        manifest,
+        features=all_feats,
+        all_features=all_features,
+        no_default_features=no_default_features,
+        flags=flags,
+        filter_platform=config.target or cargo.host_triple(),
+    )
+    package = _find_package(meta, manifest)
+    raw_manifest = load_toml(manifest)
+    detected = _detect_bindings(
+        meta, package, bindings or config.bindings, manifest, pyproject_path
+    )
+    module_name = _module_name(config, raw_manifest, pyproject, package)
+    python_source, mixed = _python_source(root, config, module_name, pyproject_path)
+    core = resolve_metadata(cargo_package=package, pyproject=pyproject, project_root=root)
+    return Project(
+        root=root,
+        pyproject_path=pyproject_path,
+        pyproject=pyproject,
+        manifest_path=manifest,
+        config=config,
+        cargo_metadata=meta,
+        package=package,
+        bindings=detected,
+        module_name=module_name,
+        python_source=python_source,
+        mixed=mixed,
+        metadata=core,
+        features=all_feats,
+        all_features=all_features,
+        no_default_features=no_default_features,
+    )
+
+
+def _split_features(features: Sequence[str]) -> List[str]:
+    out: List[str] = []
+    for item in features:
+        out += [f for f in item.replace(",", " ").split() if f]
+    return out
+
+
+def _find_package(meta: Mapping[str, Any], manifest: Path) -> Mapping[str, Any]:
+    for package in meta.get("packages", []):
+        if Path(package["manifest_path"]).resolve() == manifest:
+            return package  # type: ignore[no-any-return]
+    raise ProjectError(
+        f"{manifest} is a virtual workspace manifest with no package; point --manifest-path "
+        "(or tool.maturin.manifest-path) at the member crate to build.",
+        manifest,
+    )
+
+
+def _reachable(meta: Mapping[str, Any], root_id: str) -> Dict[str, Mapping[str, Any]]:
+    """The resolve nodes reachable from the crate through normal dependencies, by package name."""
+    resolve = meta.get("resolve") or {}
+    nodes = {n["id"]: n for n in resolve.get("nodes", [])}
+    names = {p["id"]: p["name"] for p in meta.get("packages", [])}
+    seen: Set[str] = set()
+    stack = [root_id]
+    out: Dict[str, Mapping[str, Any]] = {}
+    while stack:
+        node_id = stack.pop()
+        if node_id in seen or node_id not in nodes:
+            continue
+        seen.add(node_id)
+        out.setdefault(names.get(node_id, ""), nodes[node_id])
+        for dep in nodes[node_id].get("deps", []):
+            kinds = [k.get("kind") for k in dep.get("dep_kinds", [{"kind": None}])]
+            if None in kinds:
+                stack.append(dep["pkg"])
+    return out
+
+
+def _abi3(node: Mapping[str, Any]) -> Tuple[bool, Optional[Tuple[int, int]]]:
+    feats = set(node.get("features", []))
+    versions = sorted(
+        (int(f[len("abi3-py") :][0]), int(f[len("abi3-py") + 1 :]))
+        for f in feats
+        if f.startswith("abi3-py") and f[len("abi3-py") :].isdigit()
+    )
+    if versions:
+        return True, versions[0]
+    return ("abi3" in feats), None
+
+
+def _detect_bindings(
+    meta: Mapping[str, Any],
+    package: Mapping[str, Any],
+    requested: Optional[str],
+    manifest: Path,
+    pyproject_path: Optional[Path],
+) -> Bindings:
+    deps = _reachable(meta, package["id"])
+    has_lib = _lib_target(package) is not None
+    has_bin = any("bin" in t.get("kind", []) for t in package.get("targets", []))
+    found = next((kind for crate, kind in _BINDING_CRATES if crate in deps), None)
+    kind = requested
+    if kind is None:
+        if has_lib:
+            kind = found or "cffi"
+        elif has_bin:
+            kind = "bin"
+        else:
+            raise ProjectError(
+                f"{manifest} has neither a library nor a binary target to build.", manifest
+            )
+    where = f"{pyproject_path}: tool.maturin.bindings" if pyproject_path else "-b/--bindings"
+    if kind == "bin" and not has_bin:
+        raise ConfigError(
+            f"{manifest} has no binary target, so it cannot be built with bin bindings ({where}).",
+            manifest,
+            "bindings",
+        )
+    if kind != "bin" and not has_lib:
+        raise ConfigError(
+            f"{manifest} has no library target, so it cannot be built with {kind} bindings ({where}).",
+            manifest,
+            "bindings",
+        )
+    crate_for = {k: c for c, k in _BINDING_CRATES}
+    if kind in crate_for and crate_for[kind] not in deps:
+        raise ConfigError(
+            f"{where} asks for {kind} bindings, but {manifest} does not depend on the {crate_for[kind]} crate.",
+            manifest,
+            "bindings",
+        )
+    abi3, abi3_min = False, None
+    if kind in ("pyo3", "pyo3-ffi", "bin"):
+        for crate in ("pyo3", "pyo3-ffi"):
+            if crate in deps:
+                abi3, abi3_min = _abi3(deps[crate])
+                if abi3:
+                    break
+    if kind == "bin":
+        abi3, abi3_min = False, None
+    return Bindings(kind, abi3, abi3_min)
+
+
+def _module_name(
+    config: MaturinConfig,
+    raw_manifest: Mapping[str, Any],
+    pyproject: Optional[Mapping[str, Any]],
+    package: Mapping[str, Any],
+) -> str:
+    """maturin's precedence: tool.maturin.module-name, [lib] name, project.name, package name."""
+    if config.module_name:
+        return config.module_name
+    lib = raw_manifest.get("lib", {})
+    if isinstance(lib, dict) and isinstance(lib.get("name"), str):
+        return str(lib["name"])
+    project = (pyproject or {}).get("project", {})
+    if isinstance(project, dict) and isinstance(project.get("name"), str):
+        return str(project["name"]).replace("-", "_").replace(".", "_")
+    return str(package["name"]).replace("-", "_")
+
+
+def _python_source(
+    root: Path, config: MaturinConfig, module_name: str, pyproject_path: Optional[Path]
+) -> Tuple[Path, bool]:
+    source = root / config.python_source if config.python_source else root
+    if config.python_source and not source.is_dir():
+        raise ConfigError(
+            f"{pyproject_path}: tool.maturin.python-source is {config.python_source!r}, but {source} does not exist.",
+            pyproject_path,
+            "tool.maturin.python-source",
+        )
+    top = module_name.split(".")[0]
+    mixed = (source / top).is_dir()
+    if config.python_source and not mixed:
+        log.warning(
+            f"{pyproject_path}: tool.maturin.python-source is {config.python_source!r}, "
+            f"but it holds no package folder {top!r}; building a pure Rust layout."
+        )
+    return source, mixed
