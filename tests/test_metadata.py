@@ -628,6 +628,24 @@ bindings = "bin"
     "LICENSE": "MIT\n",
 }
 
+NO_PYPROJECT = {
+    "Cargo.toml": """
+[package]
+name = "nopy"
+version = "0.3.0-beta.2"
+edition = "2021"
+authors = ["Solo Dev"]
+license = "Apache-2.0"
+description = "a\\nb"
+
+[[bin]]
+name = "nopy"
+path = "src/main.rs"
+""",
+    "README.md": "readme found by cargo\n",
+    "LICENSE": "not discovered without a [project] table\n",
+}
+
 PEP639 = {
     "Cargo.toml": """
 [package]
@@ -730,7 +748,8 @@ def ours(root: Path) -> CoreMetadata:
         stdout=subprocess.PIPE,
     ).stdout
     package = json.loads(output)["packages"][0]
-    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    pyproject_file = root / "pyproject.toml"
+    pyproject = tomllib.loads(pyproject_file.read_text()) if pyproject_file.exists() else None
     return resolve_metadata(cargo_package=package, pyproject=pyproject, project_root=root)
 
 
@@ -745,7 +764,9 @@ def header_multiset(text: str) -> Counter[tuple[str, str]]:
 @pytest.mark.slow
 @pytest.mark.skipif(MATURIN is None, reason="maturin is not installed")
 @pytest.mark.parametrize(
-    "files", [CARGO_ONLY, PYPROJECT_RICH, PEP639], ids=["cargo-only", "pyproject-rich", "pep639"]
+    "files",
+    [CARGO_ONLY, NO_PYPROJECT, PYPROJECT_RICH, PEP639],
+    ids=["cargo-only", "no-pyproject", "pyproject-rich", "pep639"],
 )
 def test_metadata_matches_maturin(
     tmp_path: Path, cargo_target_dir: Path, files: Dict[str, str]
