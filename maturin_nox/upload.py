@@ -263,8 +263,7 @@ def resolve_repository(
     if name is not None:
         if name not in config:
             known = ", ".join(sorted(config))
-            where = f"{path}" if path.is_file() else f"{path}, which does not exist"
-            raise UploadError(f"Repository {name!r} is not defined in {where} (known: {known}).")
+            raise UploadError(f"Repository {name!r} is not defined in {path} (known: {known}).")
         configured = config[name].get("repository")
         if not configured:
             raise UploadError(f"Repository {name!r} in {path} has no 'repository' URL.")
@@ -374,6 +373,7 @@ def _secret_forms(repository: Repository) -> List[str]:
         urllib.parse.quote(pw, safe=""),
         urllib.parse.quote_plus(pw),
         base64.b64encode(basic).decode(),
+        base64.b64encode(basic).decode().rstrip("="),
     }
     return sorted((f for f in forms if len(f) >= 3), key=len, reverse=True)
 
@@ -636,13 +636,8 @@ def _upload_all(
             return UploadError(f"Cannot reach the package index at {repository.url}: {why}.")
         assert response is not None
         status = response.status_code
-        log.debug(
-            "%s answered %s %s: %s",
-            repository.url,
-            status,
-            response.reason,
-            _server_says(response, repository),
-        )
+        answer = f"{status} {response.reason}: {_server_says(response, repository)}"
+        log.debug("%s answered %s", repository.url, _scrub(answer, repository))
         if response.is_redirect:
             location = _sanitize_url(response.headers.get("location", ""))
             return UploadError(

@@ -6,6 +6,7 @@ on ``sys.path`` because the folder has no ``__init__.py``.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.server
 import socket
@@ -15,9 +16,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 __all__ = [
     "FaultServer",
@@ -56,16 +58,19 @@ class IndexServer:
     url: str
     simple_url: str
     packages_dir: Path
-    users: dict = field(default_factory=dict)
+    users: Dict[str, str] = field(default_factory=dict)
 
     def files(self) -> List[str]:
         """The names of the distribution files the index holds, sorted."""
         return sorted(p.name for p in self.packages_dir.iterdir() if p.is_file())
 
 
-def _write_htpasswd(path: Path, users: dict) -> None:
-    """Write an Apache htpasswd file with bcrypt-free (sha256-crypt) hashes."""
-    from passlib.apache import HtpasswdFile
+def _write_htpasswd(path: Path, users: Dict[str, str]) -> None:
+    """Write an Apache htpasswd file with sha256-crypt hashes (no bcrypt needed)."""
+    with warnings.catch_warnings():
+        # passlib imports the deprecated ``crypt`` module; not our concern here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from passlib.apache import HtpasswdFile  # type: ignore[import-untyped]
 
     ht = HtpasswdFile(str(path), new=True, default_scheme="sha256_crypt")
     for user, password in users.items():
@@ -73,7 +78,7 @@ def _write_htpasswd(path: Path, users: dict) -> None:
     ht.save()
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen, log: Path) -> None:
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     """Poll ``url`` until it answers; fail with the server's log if it dies or hangs."""
     deadline = time.monotonic() + _START_TIMEOUT
     while time.monotonic() < deadline:
@@ -91,7 +96,7 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log: Path) -> None:
 
 @contextlib.contextmanager
 def run_pypiserver(
-    root: Path, *, users: Optional[dict] = None, overwrite: bool = False
+    root: Path, *, users: Optional[Dict[str, str]] = None, overwrite: bool = False
 ) -> Iterator[IndexServer]:
     """Run pypiserver on a free loopback port, uploads protected when ``users`` are given."""
     root = Path(root)
@@ -131,10 +136,11 @@ class FaultServer:
 
     url: str
     status: int
+    echo_credentials: bool = False
     posts: int = 0
 
 
-def _fault_handler(server_state: FaultServer) -> type:
+def _fault_handler(server_state: FaultServer) -> type[http.server.BaseHTTPRequestHandler]:
     """A request handler class bound to one FaultServer's state."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -148,8 +154,15 @@ def _fault_handler(server_state: FaultServer) -> type:
                     break
                 length -= len(chunk)
             server_state.posts += 1
-            body = f"fault server says {server_state.status}".encode()
-            self.send_response(server_state.status)
+            said = f"fault server says {server_state.status}"
+            if server_state.echo_credentials:
+                # A careless index quoting the credentials back: clients must scrub them.
+                auth = self.headers.get("Authorization", "")
+                decoded = base64.b64decode(auth.split()[-1]).decode() if auth else ""
+                said += f" for {auth} ({decoded})"
+            body = said.encode()
+            reason = said if server_state.echo_credentials else None
+            self.send_response(server_state.status, reason)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -167,9 +180,13 @@ def _fault_handler(server_state: FaultServer) -> type:
 
 
 @contextlib.contextmanager
-def run_fault_server(status: int) -> Iterator[FaultServer]:
-    """Serve on a free loopback port, answering every POST with ``status``."""
-    state = FaultServer("", status)
+def run_fault_server(status: int, *, echo_credentials: bool = False) -> Iterator[FaultServer]:
+    """Serve on a free loopback port, answering every POST with ``status``.
+
+    With ``echo_credentials`` the reason phrase and body quote the request's
+    basic-auth header and the password in it, as a leaky index might.
+    """
+    state = FaultServer("", status, echo_credentials)
     server = http.server.ThreadingHTTPServer((_HOST, 0), _fault_handler(state))
     state.url = f"http://{_HOST}:{server.server_address[1]}/"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
