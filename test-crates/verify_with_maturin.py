@@ -5,6 +5,9 @@ maturin-compatible and that its ``check_installed.py`` passes against
 maturin's own wheels.  Usage::
 
     python test-crates/verify_with_maturin.py [crate ...] [-i 3.9 -i 3.12]
+
+rust-cpython needs maturin < 1.6: set MATURIN_LEGACY to its executable
+(default /tmp/maturin-old/bin/maturin).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ VENVS = Path("/tmp/tc-venvs")
 BUILD_ARGS: Dict[str, List[str]] = {
     "linked-lib": ["--auditwheel", "skip"],
 }
+# maturin >= 1.6 dropped rust-cpython; verify that crate with an older maturin (e.g. 1.5.1).
+LEGACY_MATURIN = os.environ.get("MATURIN_LEGACY", "/tmp/maturin-old/bin/maturin")
+MATURIN: Dict[str, str] = {"rust-cpython": LEGACY_MATURIN}
 # Requirements installed from PyPI before the crate's wheel (which is installed offline).
 PRE_INSTALL: Dict[str, List[str]] = {
     "cffi-pure": ["cffi"],
@@ -69,7 +75,7 @@ def verify(crate: str, versions: List[str]) -> None:
     crate_dir = HERE / crate
     out = WHEELS / crate
     shutil.rmtree(out, ignore_errors=True)
-    cmd = ["maturin", "build", "--profile", "dev", "-o", str(out)]
+    cmd = [MATURIN.get(crate, "maturin"), "build", "--profile", "dev", "-o", str(out)]
     for version in versions:
         cmd += ["-i", interpreter(version)]
     env = dict(os.environ, CARGO_TARGET_DIR=CARGO_TARGET_DIR)
