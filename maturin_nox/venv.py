@@ -253,7 +253,8 @@ class VirtualEnv:
         full_env = self.environ(env)
         # Resolve the program against the env's PATH, not ours: subprocess would use ours
         # on Windows, and naming the file makes logs and errors exact.
-        found = shutil.which(cmd[0], path=full_env["PATH"])
+        bare = os.sep not in cmd[0] and not (os.altsep and os.altsep in cmd[0])
+        found = shutil.which(cmd[0], path=full_env["PATH"]) if bare else None
         program = found or cmd[0]
         log.info("Running %s in %s", shlex.join(cmd), self.path)
         try:
@@ -458,6 +459,10 @@ _MAKERS = {"uv": _make_uv, "virtualenv": _make_virtualenv, "venv": _make_venv}
 
 def _create(base: _Base, path: Path, backend: str, clear: bool, system_site: bool) -> VirtualEnv:
     """Make an environment at `path` or reuse the one there (see `create`)."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise VenvError(
+            f"Cannot create a virtual environment at {path}: it is a file or a symlink, not a folder."
+        )
     if path.exists() and not clear:
         if (path / "pyvenv.cfg").is_file():
             try:

@@ -366,3 +366,8 @@ def test_bad_input_errors(tmp_path: Path) -> None:
     env = create(PY312, tmp_path / "env", backend="uv")
     with pytest.raises(VenvError, match="No command was given"):
         env.run([])
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("keep me")
+    with pytest.raises(VenvError, match=r"at .*file: it is a file or a symlink, not a folder\.$"):
+        create(PY312, not_a_folder, clear=True)
+    assert not_a_folder.read_text() == "keep me"
