@@ -34,6 +34,8 @@ BUILD_ARGS: Dict[str, List[str]] = {
 # maturin >= 1.6 dropped rust-cpython; verify that crate with an older maturin (e.g. 1.5.1).
 LEGACY_MATURIN = os.environ.get("MATURIN_LEGACY", "/tmp/maturin-old/bin/maturin")
 MATURIN: Dict[str, str] = {"rust-cpython": LEGACY_MATURIN}
+# maturin takes a single interpreter for `bin` bindings.
+ONE_INTERPRETER_PER_BUILD = {"hello-bin", "pyo3-bin"}
 # Requirements installed from PyPI before the crate's wheel (which is installed offline).
 PRE_INSTALL: Dict[str, List[str]] = {
     "cffi-pure": ["cffi"],
@@ -75,11 +77,13 @@ def verify(crate: str, versions: List[str]) -> None:
     crate_dir = HERE / crate
     out = WHEELS / crate
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [MATURIN.get(crate, "maturin"), "build", "--profile", "dev", "-o", str(out)]
-    for version in versions:
-        cmd += ["-i", interpreter(version)]
     env = dict(os.environ, CARGO_TARGET_DIR=CARGO_TARGET_DIR)
-    run(cmd + BUILD_ARGS.get(crate, []), cwd=crate_dir, env=env)
+    base = [MATURIN.get(crate, "maturin"), "build", "--profile", "dev", "-o", str(out)] + BUILD_ARGS.get(crate, [])
+    if crate in ONE_INTERPRETER_PER_BUILD:
+        for version in versions:
+            run(base + ["-i", interpreter(version)], cwd=crate_dir, env=env)
+    else:
+        run(base + [arg for v in versions for arg in ("-i", interpreter(v))], cwd=crate_dir, env=env)
     name = project_name(crate_dir)
     for version in versions:
         venv = VENVS / f"{crate}-{version}"
