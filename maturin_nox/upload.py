@@ -582,7 +582,7 @@ def upload(
     _refuse_failed_checks(check_distributions(files))
     if dry_run:
         for path in files:
-            log.info("Would upload %s to %s", path.name, repository.describe())
+            log.debug("Would upload %s to %s", path.name, repository.describe())
         return UploadReport(
             repository, tuple(FileResult(p, Outcome.WOULD_UPLOAD) for p in files), dry_run=True
         )

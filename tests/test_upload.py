@@ -531,3 +531,36 @@ def test_cli_dry_run_reads_pypirc_and_names_the_missing_variable(
     done = _cli(["--non-interactive", str(dists["wheel"])], _clean_env(tmp_path))
     assert done.returncode == 1
     assert "set MATURIN_PYPI_TOKEN" in done.stderr
+
+
+def test_missing_credentials_are_prompted_for_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    script = (
+        "from maturin_nox.upload import resolve_repository\n"
+        "r = resolve_repository(repository_url='https://index.example/legacy/', env={})\n"
+        "print('RESULT', r.username, r.password == 'typed-secret')\n"
+    )
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a terminal session whose stdin is the pty
+        os.environ["HOME"] = str(tmp_path)
+        os.execv(sys.executable, [sys.executable, "-c", script])
+    output = b""
+    answers = [b"bob\n", b"typed-secret\n"]
+    while True:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+        prompt = b"Username for" if len(answers) == 2 else b"Password for"
+        if answers and prompt in output:
+            os.write(fd, answers.pop(0))
+    os.waitpid(pid, 0)
+    text = output.decode(errors="replace")
+    assert "Username for https://index.example/legacy/" in text
+    assert "Password for bob at https://index.example/legacy/" in text
+    assert "RESULT bob True" in text
+    assert "typed-secret" not in text  # getpass turned the terminal's echo off
