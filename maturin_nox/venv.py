@@ -549,6 +549,16 @@ class VenvManager:
     def __init__(self, root: Optional[StrPath] = None) -> None:
         self.root = Path(root).absolute() if root is not None else default_cache_dir()
 
+    def _make_root(self, folder: Optional[Path] = None) -> None:
+        """Create the cache folder (or one inside it), with a readable error."""
+        folder = folder or self.root
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VenvError(
+                f"Cannot create the environment cache folder {folder}: {exc.strerror or exc}."
+            ) from None
+
     def _key(
         self,
         base: _Base,
@@ -599,7 +609,7 @@ class VenvManager:
         chosen = _choose_backend(backend)
         name, spec = self._key(base, chosen, requirements, find_links, no_index)
         path = self.root / name
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._make_root()
         with _locked(self.root / f".{name}.lock"):
             env = self._reuse(path, spec, chosen)
             if env is not None:
@@ -639,7 +649,7 @@ class VenvManager:
         # Under the cache root rather than /tmp: same filesystem as uv's cache, so uv can
         # hardlink instead of copying, and clean() finds what a crash left behind.
         parent = self.root / ".ephemeral"
-        parent.mkdir(parents=True, exist_ok=True)
+        self._make_root(parent)
         folder = Path(tempfile.mkdtemp(prefix="env-", dir=str(parent)))
         try:
             yield _create(base, folder / "venv", chosen, clear=True, system_site=False)

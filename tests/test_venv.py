@@ -371,3 +371,5 @@ def test_bad_input_errors(tmp_path: Path) -> None:
     with pytest.raises(VenvError, match=r"at .*file: it is a file or a symlink, not a folder\.$"):
         create(PY312, not_a_folder, clear=True)
     assert not_a_folder.read_text() == "keep me"
+    with pytest.raises(VenvError, match=r"^Cannot create the environment cache folder .*file: "):
+        VenvManager(not_a_folder).get(PY312)
