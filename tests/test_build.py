@@ -1,0 +1,138 @@
+"""Integration tests of the build engine: real crates, real cargo, real
+interpreters, wheels installed with pip into fresh venvs and checked from a
+temporary folder, and compared with what maturin builds from the same crate."""
+
+from __future__ import annotations
+
+import email.parser
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+from conftest import CRATES, PYTHONS, pip_install, run_check
+
+from maturin_nox.wheel import read_wheel
+
+pytestmark = pytest.mark.slow
+
+PER_INTERPRETER = ["pyo3-pure", "pyo3-mixed", "pyo3-workspace", "pyo3-ffi-pure"]
+
+
+@pytest.mark.parametrize("crate", PER_INTERPRETER)
+def test_crate_builds_one_wheel_per_interpreter_and_each_passes_its_check(
+    crate: str, wheel_builder, fresh_venv, tmp_path: Path
+) -> None:
+    wheels = wheel_builder(crate)
+    assert len(wheels) == len(PYTHONS)
+    for version, wheel in zip(PYTHONS, wheels):
+        tag = "cp" + version.replace(".", "")
+        assert wheel.path.name.split("-")[2:4] == [tag, tag], wheel.path.name
+        assert [i.version_str for i in wheel.interpreters] == [version]
+        read_wheel(wheel.path)  # RECORD hashes verified
+        python = fresh_venv(version)
+        pip_install(python, str(wheel.path))
+        assert "OK" in run_check(python, crate, tmp_path)
+
+
+def test_abi3_crate_builds_one_wheel_for_all_interpreters(
+    wheel_builder, fresh_venv, tmp_path: Path
+) -> None:
+    wheels = wheel_builder("pyo3-abi3")
+    assert len(wheels) == 1
+    wheel = wheels[0]
+    assert "-cp38-abi3-" in wheel.path.name
+    assert sorted(i.version_str for i in wheel.interpreters) == sorted(PYTHONS)
+    names = zipfile.ZipFile(wheel.path).namelist()
+    assert any(n.endswith(".abi3.so") for n in names), names
+    for version in PYTHONS:
+        python = fresh_venv(version)
+        pip_install(python, str(wheel.path))
+        assert "OK" in run_check(python, "pyo3-abi3", tmp_path)
+
+
+def test_rebuilding_for_another_interpreter_keeps_the_first_build(wheel_builder, cargo_target) -> None:
+    first = wheel_builder("pyo3-pure", ("3.9",))[0]
+    target_39 = cargo_target / "maturin-nox" / first.target.key
+    artifacts = sorted(target_39.glob("debug/*.so"))
+    assert artifacts, f"no artifact in {target_39}"
+    before = {a: a.stat().st_mtime_ns for a in artifacts}
+    wheel_builder("pyo3-pure", ("3.12",))
+    from maturin_nox import build
+
+    again = build(
+        manifest_path=CRATES / "pyo3-pure" / "Cargo.toml",
+        interpreters=["3.9"],
+        out_dir=first.path.parent / "again",
+        target_dir=cargo_target,
+    )
+    assert again[0].target.key == first.target.key
+    # cargo did not relink: the 3.12 build did not disturb the 3.9 one
+    assert {a: a.stat().st_mtime_ns for a in artifacts} == before
+
+
+def test_wheels_are_reproducible_with_source_date_epoch(
+    wheel_builder, cargo_target, tmp_path: Path, monkeypatch
+) -> None:
+    from maturin_nox import build
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    manifest = CRATES / "pyo3-mixed" / "Cargo.toml"
+    a = build(manifest_path=manifest, interpreters=["3.12"], out_dir=tmp_path / "a", target_dir=cargo_target)
+    b = build(manifest_path=manifest, interpreters=["3.12"], out_dir=tmp_path / "b", target_dir=cargo_target)
+    assert a[0].path.read_bytes() == b[0].path.read_bytes()
+    info = zipfile.ZipFile(a[0].path).infolist()[0]
+    assert info.date_time[:3] == (2023, 11, 14)
+    assert not list((tmp_path / "a").glob(".*")), "staging left behind"
+
+
+# --- against maturin ---------------------------------------------------------------------
+
+
+def _maturin_build(crate: str, version: str, out: Path, target: Path) -> Path:
+    env = {**os.environ, "CARGO_TARGET_DIR": str(target)}
+    from conftest import pyenv_python
+
+    manifest = CRATES / crate / "Cargo.toml"
+    proc = subprocess.run(
+        ["maturin", "build", "-q", "-m", str(manifest), "-i", str(pyenv_python(version)), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=CRATES / crate,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = out.glob("*.whl")
+    return wheel
+
+
+def _contents(path: Path) -> Dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def _comparable(names: List[str]) -> List[str]:
+    # maturin 1.16 adds a CycloneDX SBOM (PEP 770) and its own RECORD lines
+    return sorted(n for n in names if "/sboms/" not in n)
+
+
+@pytest.mark.parametrize("crate", ["pyo3-pure", "pyo3-mixed", "pyo3-abi3", "pyo3-workspace", "pyo3-ffi-pure"])
+def test_same_wheel_as_maturin(crate: str, wheel_builder, maturin_target, tmp_path: Path) -> None:
+    ours = wheel_builder(crate, ("3.12",))[0].path
+    theirs = _maturin_build(crate, "3.12", tmp_path, maturin_target)
+    assert ours.name == theirs.name
+    a, b = _contents(ours), _contents(theirs)
+    assert _comparable(list(a)) == _comparable(list(b))
+    parse = email.parser.BytesParser().parsebytes
+    dist_info = next(n for n in a if n.endswith(".dist-info/METADATA"))
+    ma, mb = parse(a[dist_info]), parse(b[dist_info])
+    assert sorted(ma.items()) == sorted(mb.items())
+    assert ma.get_payload() == mb.get_payload()
+    for name in a:
+        if name.endswith((".py", ".pyi", "entry_points.txt", "py.typed")) or "/licenses/" in name:
+            assert a[name] == b[name], name
+    wheel_file = next(n for n in a if n.endswith(".dist-info/WHEEL"))
+    tags = lambda text: sorted(l for l in text.decode().splitlines() if l.startswith(("Tag", "Root")))  # noqa: E731
+    assert tags(a[wheel_file]) == tags(b[wheel_file])

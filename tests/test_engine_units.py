@@ -1,0 +1,202 @@
+"""Unit tests of the engine's pure parts: tags, targets, env, module names,
+config parsing, wheel writing and RECORD."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+
+from maturin_nox.config import GlobPattern, MaturinConfig
+from maturin_nox.errors import ConfigError, WheelError
+from maturin_nox.interpreters import Interpreter
+from maturin_nox.plan import cargo_env, plan_targets
+from maturin_nox.project import Bindings, _abi3, _module_name
+from maturin_nox.wheel import WheelWriter, compress_tags, read_wheel, record_hash, wheel_filename
+
+CP312 = Interpreter(
+    executable=Path("/opt/py312/bin/python3.12"),
+    implementation="cpython",
+    version=(3, 12, 1),
+    abiflags="",
+    ext_suffix=".cpython-312-x86_64-linux-gnu.so",
+    soabi="cpython-312-x86_64-linux-gnu",
+    platform="linux-x86_64",
+    system="linux",
+    machine="x86_64",
+    pointer_width=64,
+    gil_disabled=False,
+    base_prefix="/opt/py312",
+    prefix="/opt/py312",
+)
+CP39 = replace(
+    CP312,
+    executable=Path("/opt/py39/bin/python3.9"),
+    version=(3, 9, 18),
+    ext_suffix=".cpython-39-x86_64-linux-gnu.so",
+    soabi="cpython-39-x86_64-linux-gnu",
+)
+PP39 = replace(
+    CP39,
+    executable=Path("/usr/bin/pypy3"),
+    implementation="pypy",
+    ext_suffix=".pypy39-pp73-x86_64-linux-gnu.so",
+    soabi="pypy39-pp73-x86_64-linux-gnu",
+)
+
+
+class FakeProject:
+    def __init__(self, bindings: Bindings, config: MaturinConfig = MaturinConfig()) -> None:
+        self.bindings = bindings
+        self.config = config
+
+
+def tags(targets: Any) -> list:
+    return [t.tag("linux_x86_64") for t in targets]
+
+
+def test_one_target_per_interpreter_with_cpython_and_pypy_tags() -> None:
+    targets = plan_targets(FakeProject(Bindings("pyo3")), [CP39, CP312, PP39])  # type: ignore[arg-type]
+    assert tags(targets) == [
+        "cp39-cp39-linux_x86_64",
+        "cp312-cp312-linux_x86_64",
+        "pp39-pypy39_pp73-linux_x86_64",
+    ]
+    assert len({t.key for t in targets}) == 3
+
+
+def test_abi3_groups_cpython_into_one_target_and_keeps_pypy_apart() -> None:
+    targets = plan_targets(FakeProject(Bindings("pyo3", True, (3, 8))), [CP312, CP39, PP39])  # type: ignore[arg-type]
+    assert tags(targets) == ["cp38-abi3-linux_x86_64", "pp39-pypy39_pp73-linux_x86_64"]
+    assert targets[0].interpreter == CP39  # the oldest builds the abi3 module
+    assert targets[0].ext_suffix == ".abi3.so"
+    assert set(targets[0].serves) == {CP39, CP312}
+
+
+def test_cffi_and_bin_get_one_py3_none_target() -> None:
+    for kind in ("cffi", "bin"):
+        (target,) = plan_targets(FakeProject(Bindings(kind)), [CP39, CP312])  # type: ignore[arg-type]
+        assert target.tag("linux_x86_64") == "py3-none-linux_x86_64"
+
+
+def test_abi3_features_give_the_lowest_version() -> None:
+    node = {"features": ["abi3", "abi3-py38", "abi3-py39", "abi3-py310", "default"]}
+    assert _abi3(node) == (True, (3, 8))
+    assert _abi3({"features": ["macros"]}) == (False, None)
+
+
+def test_pyo3_environment_is_set_but_user_values_win(monkeypatch) -> None:
+    (target,) = plan_targets(FakeProject(Bindings("pyo3")), [CP312])  # type: ignore[arg-type]
+    monkeypatch.delenv("PYO3_PYTHON", raising=False)
+    env = cargo_env(FakeProject(Bindings("pyo3")), target)  # type: ignore[arg-type]
+    assert env["PYO3_PYTHON"].endswith("python3.12")
+    assert env["PYO3_ENVIRONMENT_SIGNATURE"] == "cpython-3.12-64bit"
+    assert env["PYO3_BUILD_EXTENSION_MODULE"] == "1"
+    assert "PYTHON_SYS_EXECUTABLE" not in env
+    monkeypatch.setenv("PYO3_PYTHON", "/my/python")
+    env = cargo_env(FakeProject(Bindings("rust-cpython")), target)  # type: ignore[arg-type]
+    assert env["PYO3_PYTHON"] == "/my/python"
+    assert env["PYTHON_SYS_EXECUTABLE"].endswith("python3.12")
+
+
+@pytest.mark.parametrize(
+    "config, manifest, pyproject, expected",
+    [
+        (MaturinConfig(module_name="pkg._native"), {"lib": {"name": "libname"}}, {"project": {"name": "p"}}, "pkg._native"),
+        (MaturinConfig(), {"lib": {"name": "libname"}}, {"project": {"name": "p"}}, "libname"),
+        (MaturinConfig(), {}, {"project": {"name": "my-project"}}, "my_project"),
+        (MaturinConfig(), {}, None, "crate_name"),
+    ],
+)
+def test_module_name_precedence_is_maturins(config, manifest, pyproject, expected) -> None:
+    assert _module_name(config, manifest, pyproject, {"name": "crate-name"}) == expected
+
+
+def _config(table: Dict[str, Any]) -> MaturinConfig:
+    return MaturinConfig.from_pyproject({"tool": {"maturin": table}}, Path("pyproject.toml"))
+
+
+def test_config_reads_every_key_type_checked() -> None:
+    cfg = _config(
+        {
+            "bindings": "pyo3",
+            "features": ["a", "b"],
+            "include": ["x/*.txt", {"path": "y", "format": "sdist"}],
+            "rustc-args": ["-C", "opt-level=1"],
+            "strip": True,
+        }
+    )
+    assert cfg.features == ("a", "b")
+    assert cfg.include == (GlobPattern("x/*.txt"), GlobPattern("y", frozenset({"sdist"})))
+    assert cfg.strip and cfg.rustc_args == ("-C", "opt-level=1")
+    with pytest.raises(ConfigError, match=r"pyproject.toml: tool.maturin.bindings is 'pyo4'"):
+        _config({"bindings": "pyo4"})
+    with pytest.raises(ConfigError, match=r"tool.maturin.features must be a list of strings"):
+        _config({"features": [1]})
+    with pytest.raises(ConfigError, match=r"tool.maturin.strip must be true or false"):
+        _config({"strip": "yes"})
+
+
+def test_older_keys_still_work_with_a_warning_naming_the_new_key(caplog) -> None:
+    cfg = _config({"manylinux": "2014", "skip-auditwheel": True, "sdist-include": ["a.txt"]})
+    assert cfg.compatibility == "2014"
+    assert cfg.auditwheel == "skip"
+    assert cfg.include == (GlobPattern("a.txt", frozenset({"sdist"})),)
+    text = caplog.text
+    assert "use tool.maturin.compatibility" in text
+    assert 'tool.maturin.auditwheel = "skip"' in text
+    assert "tool.maturin.include" in text
+
+
+def test_compressed_tags_and_file_name() -> None:
+    assert compress_tags(["cp38-abi3-manylinux_2_17_x86_64", "cp38-abi3-manylinux2014_x86_64"]) == (
+        "cp38-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64"
+    )
+    assert wheel_filename("My.Pkg-name", "1.0", ["py3-none-any"]) == "my_pkg_name-1.0-py3-none-any.whl"
+
+
+def test_wheel_writer_writes_record_last_with_hashes_and_is_atomic(tmp_path: Path) -> None:
+    w = WheelWriter(tmp_path, "demo", "1.0", ["py3-none-any"])
+    w.add_bytes("demo/__init__.py", "x = 1\n")
+    w.add_bytes("demo-1.0.data/scripts/tool", b"#!/bin/sh\n", executable=True)
+    w.add_dist_info("METADATA", "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n")
+    path = w.finish()
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        assert names[-1] == "demo-1.0.dist-info/RECORD"
+        rows = list(csv.reader(io.StringIO(zf.read(names[-1]).decode())))
+        assert ["demo/__init__.py", record_hash(b"x = 1\n"), "6"] in rows
+        assert zf.getinfo("demo-1.0.data/scripts/tool").external_attr >> 16 & 0o111
+    contents = read_wheel(path)
+    assert contents.wheel_tags() == ["py3-none-any"]
+
+
+def test_failed_wheel_write_leaves_nothing(tmp_path: Path) -> None:
+    w = WheelWriter(tmp_path, "demo", "1.0", ["py3-none-any"])
+    with pytest.raises(WheelError):
+        w.add_file("demo/missing.py", tmp_path / "nope.py")
+        w.finish()
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(WheelError, match="not a safe path"):
+        w.add_bytes("../evil.py", b"")
+
+
+def test_read_wheel_refuses_a_record_mismatch(tmp_path: Path) -> None:
+    w = WheelWriter(tmp_path, "demo", "1.0", ["py3-none-any"])
+    w.add_bytes("demo/__init__.py", "x = 1\n")
+    w.add_dist_info("METADATA", "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n")
+    path = w.finish()
+    tampered = tmp_path / "t" / path.name
+    tampered.parent.mkdir()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            dst.writestr(item, b"x = 2\n" if item.filename == "demo/__init__.py" else data)
+    with pytest.raises(WheelError, match="does not match its RECORD hash"):
+        read_wheel(tampered)
