@@ -141,10 +141,11 @@ def test_wheel_and_sdist_upload_then_pip_installs_the_wheel_from_the_index(
     assert index.files() == sorted([dists["wheel"].name, dists["sdist"].name])
 
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    venv.create(env_dir, with_pip=False)  # our pip installs into it: no ensurepip wait
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-cache-dir", "--no-deps",
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
+         "--no-cache-dir", "--no-deps",
          "--index-url", index.simple_url, "--only-binary", ":all:", f"{NAME}==0.1.0"],
         check=True,
     )
