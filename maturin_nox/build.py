@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from . import cargo, layout
+from . import cargo, layout, sbom
 from .errors import BuildError
 from .interpreters import Interpreter, select
 from .plan import BuildTarget, cargo_command, cargo_env, plan_targets, platform_tag, resolve_profile
@@ -315,3 +315,7 @@ def _write_dist_info(project: Project, writer: WheelWriter) -> None:
         writer.add_dist_info("entry_points.txt", core.entry_points_text)
     for relpath, source in core.license_files:
         writer.add_bytes(f"{writer.dist_info}/licenses/{relpath}", source.read_bytes())
+    if project.config.sbom_rust:
+        writer.add_dist_info(f"sboms/{sbom.sbom_filename(project)}", sbom.rust_sbom(project))
+    for name, path in sbom.custom_sboms(project, list(project.config.sbom_include)).items():
+        writer.add_file(f"{writer.dist_info}/sboms/{name}", path)

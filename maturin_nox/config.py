@@ -66,6 +66,8 @@ class MaturinConfig:
     unstable_flags: Tuple[str, ...] = ()
     sdist_generator: str = "cargo"
     zig: bool = False
+    sbom_rust: bool = True
+    sbom_include: Tuple[str, ...] = ()
     source: Optional[Path] = field(default=None, compare=False)
 
     @classmethod
@@ -171,6 +173,15 @@ class _Reader:
                 f"{self.path}: tool.maturin.cargo-extra-args is deprecated, use the dedicated keys "
                 "(features, profile, ...) or pass cargo arguments after -- instead."
             )
+        sbom = self.table.get("sbom", {})
+        if not isinstance(sbom, dict):
+            raise self._fail("sbom", "must be a table with the keys rust and include")
+        sbom_rust = sbom.get("rust", True)
+        sbom_include = sbom.get("include", [])
+        if not isinstance(sbom_rust, bool):
+            raise self._fail("sbom.rust", f"must be true or false, not {sbom_rust!r}")
+        if not isinstance(sbom_include, list) or not all(isinstance(v, str) for v in sbom_include):
+            raise self._fail("sbom.include", "must be a list of paths")
         sdist_generator = self.text("sdist-generator") or "cargo"
         if sdist_generator not in ("cargo", "git"):
             raise self._fail("sdist-generator", f'is {sdist_generator!r}; use "cargo" or "git"')
@@ -201,5 +212,7 @@ class _Reader:
             unstable_flags=self.texts("unstable-flags"),
             sdist_generator=sdist_generator,
             zig=self.flag("zig"),
+            sbom_rust=sbom_rust,
+            sbom_include=tuple(sbom_include),
             source=self.path,
         )

@@ -1,0 +1,162 @@
+"""A CycloneDX 1.5 SBOM of the crate's Rust dependency tree (PEP 770), as
+maturin 1.16 puts into ``.dist-info/sboms/<crate>.cyclonedx.json``.
+
+Built from the ``cargo metadata`` the project already holds and Cargo.lock's
+checksums; deterministic (no timestamp unless ``SOURCE_DATE_EPOCH`` is set,
+a serial number derived from the crate's name and version).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
+
+from .toml import load_toml
+
+if TYPE_CHECKING:
+    from .project import Project
+
+__all__ = ["rust_sbom", "sbom_filename"]
+
+
+def sbom_filename(project: Project) -> str:
+    """The SBOM's file name inside ``sboms/``."""
+    return f"{project.crate_name}.cyclonedx.json"
+
+
+def _checksums(workspace_root: Path) -> Dict[str, str]:
+    lock = workspace_root / "Cargo.lock"
+    if not lock.is_file():
+        return {}
+    data = load_toml(lock)
+    return {
+        f"{p['name']}@{p['version']}": p["checksum"]
+        for p in data.get("package", [])
+        if isinstance(p, dict) and "checksum" in p
+    }
+
+
+def _purl(package: Mapping[str, Any], root: Path) -> str:
+    base = f"pkg:cargo/{package['name']}@{package['version']}"
+    if package.get("source") is None:
+        rel = os.path.relpath(Path(package["manifest_path"]).parent, root)
+        return f"{base}?download_url=file://{rel}"
+    return base
+
+
+def _component(
+    package: Mapping[str, Any], scope: str, sums: Dict[str, str], root: Path
+) -> Dict[str, Any]:
+    comp: Dict[str, Any] = {"type": "library", "bom-ref": package["id"]}
+    if package.get("authors"):
+        comp["author"] = ", ".join(package["authors"])
+    comp["name"] = package["name"]
+    comp["version"] = package["version"]
+    if package.get("description"):
+        comp["description"] = package["description"].replace("\n", " ")
+    comp["scope"] = scope
+    checksum = sums.get(f"{package['name']}@{package['version']}")
+    if checksum:
+        comp["hashes"] = [{"alg": "SHA-256", "content": checksum}]
+    if package.get("license"):
+        comp["licenses"] = [{"expression": package["license"]}]
+    comp["purl"] = _purl(package, root)
+    refs = [
+        (kind, package.get(key))
+        for kind, key in (
+            ("documentation", "documentation"),
+            ("website", "homepage"),
+            ("vcs", "repository"),
+        )
+    ]
+    if package.get("links"):
+        refs.insert(2, ("other", package["links"]))
+    refs_out = [{"type": kind, "url": url} for kind, url in refs if url]
+    if refs_out:
+        comp["externalReferences"] = refs_out
+    return comp
+
+
+def rust_sbom(project: Project) -> str:
+    """The SBOM's JSON text."""
+    meta = project.cargo_metadata
+    packages = {p["id"]: p for p in meta.get("packages", [])}
+    nodes = {n["id"]: n for n in (meta.get("resolve") or {}).get("nodes", [])}
+    root_id = project.package["id"]
+    required: Set[str] = set()
+    stack = [root_id]
+    while stack:
+        node_id = stack.pop()
+        if node_id in required or node_id not in nodes:
+            continue
+        required.add(node_id)
+        for dep in nodes[node_id].get("deps", []):
+            if any(k.get("kind") is None for k in dep.get("dep_kinds", [])):
+                stack.append(dep["pkg"])
+    # everything the build needs (build scripts' deps too), but not dev-dependencies
+    needed: Set[str] = set()
+    stack = [root_id]
+    while stack:
+        node_id = stack.pop()
+        if node_id in needed or node_id not in nodes:
+            continue
+        needed.add(node_id)
+        for dep in nodes[node_id].get("deps", []):
+            kinds = [k.get("kind") for k in dep.get("dep_kinds", [])]
+            if node_id != root_id or any(k != "dev" for k in kinds):
+                stack.append(dep["pkg"])
+    sums = _checksums(project.workspace_root)
+    root = project.manifest_path.parent
+    components: List[Dict[str, Any]] = [
+        _component(packages[i], "required" if i in required else "excluded", sums, root)
+        for i in sorted(
+            needed - {root_id}, key=lambda i: (packages[i]["name"], packages[i]["version"])
+        )
+        if i in packages
+    ]
+    dependencies = [
+        {
+            "ref": i,
+            **(
+                {
+                    "dependsOn": sorted(
+                        {d["pkg"] for d in nodes[i].get("deps", []) if d["pkg"] in needed}
+                    )
+                }
+                if nodes[i].get("deps")
+                else {}
+            ),
+        }
+        for i in [root_id, *sorted(needed - {root_id})]
+        if i in nodes
+    ]
+    main = _component(packages[root_id], "required", sums, root)
+    metadata: Dict[str, Any] = {}
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        metadata["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch)))
+    metadata["tools"] = [{"vendor": "maturin-nox", "name": "maturin-nox"}]
+    metadata["component"] = main
+    bom: Dict[str, Any] = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "version": 1,
+        "serialNumber": "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, root_id)),
+        "metadata": metadata,
+        "components": components,
+        "dependencies": dependencies,
+    }
+    return json.dumps(bom, indent=2) + "\n"
+
+
+def custom_sboms(project: Project, includes: Optional[List[str]] = None) -> Dict[str, Path]:
+    """User-provided SBOM files from ``[tool.maturin.sbom] include``, by file name."""
+    out: Dict[str, Path] = {}
+    for rel in includes or []:
+        path = project.root / rel
+        out[path.name] = path
+    return out
