@@ -43,7 +43,7 @@ class PlatformDecision:
     platform_tags: Tuple[str, ...]  # best first; ("linux_x86_64",) for linux/off
     policy: str  # e.g. "manylinux_2_17"; "linux" when nothing is claimed
     grafts: Tuple[Graft, ...]
-    messages: Tuple[str, ...]  # warnings to show
+    messages: Tuple[str, ...]  # warnings for the caller to show (not logged here)
 
 
 def decide_platform(
@@ -127,8 +127,6 @@ def decide(
             summary = (f"The binaries meet no manylinux/musllinux policy, so the wheel is "
                        f"tagged linux_{analysis.arch}, which PyPI refuses.")
             messages = (summary, *reasons[:5])
-            for m in messages:
-                log.warning("%s", m)
             return PlatformDecision(chosen.tags(), chosen.name, (), messages)
         return _tagged(analysis.policy(chosen.name), libs_dir, ())
     policy = policy_by_name(wanted, analysis.libc, analysis.arch)
@@ -139,8 +137,6 @@ def decide(
         return _tagged(blockers, libs_dir, ())
     if mode == "warn":
         messages = tuple(blockers.reasons())
-        for m in messages:
-            log.warning("%s", m)
         return PlatformDecision(policy.tags(), policy.name, (), messages)
     raise AuditError(_failure(blockers, blockers.reasons(), analysis, zig))
 
