@@ -34,8 +34,10 @@ BUILD_ARGS: Dict[str, List[str]] = {
 # maturin >= 1.6 dropped rust-cpython; verify that crate with an older maturin (e.g. 1.5.1).
 LEGACY_MATURIN = os.environ.get("MATURIN_LEGACY", "/tmp/maturin-old/bin/maturin")
 MATURIN: Dict[str, str] = {"rust-cpython": LEGACY_MATURIN}
-# maturin takes a single interpreter for `bin` bindings.
-ONE_INTERPRETER_PER_BUILD = {"hello-bin", "pyo3-bin"}
+# maturin takes a single interpreter for `bin` and `cffi` bindings.
+ONE_INTERPRETER_PER_BUILD = {"hello-bin", "pyo3-bin", "cffi-pure", "cffi-mixed"}
+# Packages the build interpreter needs (maturin runs cffi's recompiler with it).
+BUILD_NEEDS: Dict[str, List[str]] = {"cffi-pure": ["cffi"], "cffi-mixed": ["cffi"]}
 # Requirements installed from PyPI before the crate's wheel (which is installed offline).
 PRE_INSTALL: Dict[str, List[str]] = {
     "cffi-pure": ["cffi"],
@@ -66,6 +68,18 @@ def project_name(crate_dir: Path) -> str:
         return str(tomllib.load(f)["project"]["name"])
 
 
+def build_interpreter(crate: str, version: str) -> str:
+    """Return the interpreter maturin builds with: a venv when the crate needs packages in it."""
+    needs = BUILD_NEEDS.get(crate)
+    if not needs:
+        return interpreter(version)
+    venv = VENVS / f"build-{'-'.join(needs)}-{version}"
+    if not (venv / "bin" / "python").exists():
+        run([interpreter(version), "-m", "venv", str(venv)])
+        run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *needs])
+    return str(venv / "bin" / "python")
+
+
 def run(cmd: List[str], **kwargs: object) -> None:
     """Run a command, echoing it, and fail loudly on a non-zero exit."""
     print("+", " ".join(cmd), flush=True)
@@ -81,9 +95,9 @@ def verify(crate: str, versions: List[str]) -> None:
     base = [MATURIN.get(crate, "maturin"), "build", "--profile", "dev", "-o", str(out)] + BUILD_ARGS.get(crate, [])
     if crate in ONE_INTERPRETER_PER_BUILD:
         for version in versions:
-            run(base + ["-i", interpreter(version)], cwd=crate_dir, env=env)
+            run(base + ["-i", build_interpreter(crate, version)], cwd=crate_dir, env=env)
     else:
-        run(base + [arg for v in versions for arg in ("-i", interpreter(v))], cwd=crate_dir, env=env)
+        run(base + [arg for v in versions for arg in ("-i", build_interpreter(crate, v))], cwd=crate_dir, env=env)
     name = project_name(crate_dir)
     for version in versions:
         venv = VENVS / f"{crate}-{version}"
