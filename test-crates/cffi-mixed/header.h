@@ -1,0 +1,3 @@
+double cffi_mixed_mul(double a, double b);
+
+uintptr_t cffi_mixed_strlen(const char *s);
