@@ -124,7 +124,7 @@ def test_check_mode_names_the_external_library(native: Dict[str, Path]) -> None:
 
 
 def test_repair_mode_fails_clearly_when_the_library_is_nowhere(native: Dict[str, Path]) -> None:
-    with pytest.raises(AuditError, match="libtinymath.so.1 .*was not found on this machine"):
+    with pytest.raises(AuditError, match=r"libtinymath\.so\.1 .*was not found on this machine"):
         decide_platform([native["tinyext"]], compatibility="manylinux_2_17", mode="repair",
                         libs_dir="tinyext.libs")
 
@@ -157,7 +157,7 @@ def test_check_mode_names_symbol_version_and_the_way_out(native: Dict[str, Path]
     assert "manylinux_2_17 does not allow" in message
     assert "build with --zig or choose --compatibility manylinux_2_36" in message
     # Grafting cannot fix symbol versions: repair mode fails the same way.
-    with pytest.raises(AuditError, match="GLIBC_2.36"):
+    with pytest.raises(AuditError, match=r"GLIBC_2\.36"):
         decide_platform([native["newglibc"]], compatibility="manylinux_2_17", mode="repair",
                         libs_dir="x.libs")
 
