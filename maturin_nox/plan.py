@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BuildTarget",
+    "bin_names",
     "cargo_command",
     "cargo_env",
     "plan_targets",
@@ -62,6 +63,18 @@ def _fingerprint(interpreter: Interpreter) -> str:
 def plan_targets(project: Project, interpreters: Sequence[Interpreter]) -> List[BuildTarget]:
     """One target per interpreter, one for an abi3 group, or one interpreter-free target."""
     bindings = project.bindings
+    if bindings.kind == "bin" and interpreters and _embeds_python(project):
+        # maturin tags a binary that embeds Python per interpreter (cp312-cp312), not py3-none
+        return [
+            BuildTarget(
+                f"bin-{i.python_tag}-{i.abi_tag}-{_fingerprint(i)}",
+                i.python_tag,
+                i.abi_tag,
+                i,
+                (i,),
+            )
+            for i in interpreters
+        ]
     if not bindings.needs_interpreter:
         serves = tuple(interpreters)
         return [
@@ -108,6 +121,23 @@ def plan_targets(project: Project, interpreters: Sequence[Interpreter]) -> List[
             )
         )
     return targets
+
+
+def _embeds_python(project: Project) -> bool:
+    from .binaries import links_python
+
+    return links_python(project)
+
+
+def bin_names(project: Project, *, strip: bool = False) -> List[Optional[str]]:
+    """The ``--bin`` of each cargo call for a binary crate: ``[None]`` is one ``cargo build --bins``.
+
+    rustc arguments (``rustc-args``, strip) can only go to one target at a time,
+    so then each binary gets its own ``cargo rustc --bin``, as maturin does.
+    """
+    if project.bindings.is_lib or not (strip or project.config.rustc_args):
+        return [None]
+    return [str(t["name"]) for t in project.bin_targets] or [None]
 
 
 def _abi3_suffix(interp: Interpreter) -> str:
