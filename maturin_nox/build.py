@@ -9,6 +9,8 @@ every target built, so a failed or interrupted build leaves no wheel behind.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import logging
 import os
 import shutil
@@ -17,12 +19,20 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import cargo, layout, sbom
 from .errors import BuildError
 from .interpreters import Interpreter, select
-from .plan import BuildTarget, cargo_command, cargo_env, plan_targets, platform_tag, resolve_profile
+from .plan import (
+    BuildTarget,
+    bin_names,
+    cargo_command,
+    cargo_env,
+    plan_targets,
+    platform_tag,
+    resolve_profile,
+)
 from .project import Project, load_project
 from .wheel import WheelWriter, escape_name
 
@@ -70,6 +80,9 @@ class BuiltWheel:
     target: BuildTarget
     interpreters: Tuple[Interpreter, ...] = field(default=())
     policy: Optional[str] = None
+    reused: bool = False
+    fingerprint: Optional[str] = field(default=None, repr=False, compare=False)
+    stamp: Optional[Path] = field(default=None, repr=False, compare=False)
 
     @property
     def abi3(self) -> bool:
@@ -105,7 +118,10 @@ def choose_interpreters(project: Project, options: BuildOptions) -> List[Interpr
     """The interpreters to build for, filtered by the project's requires-python."""
     kind = project.bindings.kind
     if kind == "bin" and not options.interpreters and not options.find_interpreter:
-        return []
+        from .binaries import links_python
+
+        if not links_python(project):  # a binary embedding Python is built per interpreter
+            return []
     source = str(project.pyproject_path or project.manifest_path)
     interps = select(
         options.interpreters,
@@ -132,16 +148,21 @@ def build(options: Optional[BuildOptions] = None, /, **kwargs: Any) -> List[Buil
     try:
         jobs = max(1, min(len(targets), opts.jobs or os.cpu_count() or 1))
         if jobs == 1:
-            staged = [build_target(project, t, opts, staging) for t in targets]
+            staged = [build_target(project, t, opts, staging, out_dir) for t in targets]
         else:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
-                staged = list(pool.map(lambda t: build_target(project, t, opts, staging), targets))
+                staged = list(
+                    pool.map(lambda t: build_target(project, t, opts, staging, out_dir), targets)
+                )
         built = []
         for wheel in staged:
             final = out_dir / wheel.path.name
-            os.replace(wheel.path, final)
+            if not wheel.reused:
+                os.replace(wheel.path, final)
+                _write_stamp(wheel, final)
             built.append(dataclasses.replace(wheel, path=final))
-            log.info(f"📦 Built wheel{_for(wheel)} to {final}")
+            note = " (unchanged)" if wheel.reused else ""
+            log.info(f"📦 Built wheel{_for(wheel)} to {final}{note}")
         return built
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -168,22 +189,27 @@ def compile_target(
     """Run cargo for one target and return the artifacts of the project's own package."""
     profile = resolve_profile(project, release=options.release, profile=options.profile)
     strip = project.config.strip if options.strip is None else options.strip
-    cmd = cargo_command(
-        project,
-        cargo=cargo.cargo_executable(),
-        profile=profile,
-        target_dir=target_dir_for(project, target, options),
-        strip=strip,
-        cargo_args=options.cargo_args,
-    )
-    env = cargo_env(project, target)
-    zig = options.zig or project.config.zig
-    if zig:
-        from .audit import zig_build_command
+    artifacts: List[cargo.Artifact] = []
+    for bin_name in bin_names(project, strip=strip):  # [None] unless bins need rustc args
+        cmd = cargo_command(
+            project,
+            cargo=cargo.cargo_executable(),
+            profile=profile,
+            target_dir=target_dir_for(project, target, options),
+            strip=strip,
+            cargo_args=options.cargo_args,
+            bin_name=bin_name,
+        )
+        env = cargo_env(project, target)
+        zig = options.zig or project.config.zig
+        if zig:
+            from .audit import zig_build_command
 
-        cmd, zig_env = zig_build_command(cmd)
-        env.update(zig_env)
-    artifacts = cargo.run_build(cmd, env=env, cwd=project.manifest_path.parent, quiet=options.quiet)
+            cmd, zig_env = zig_build_command(cmd)
+            env.update(zig_env)
+        artifacts += cargo.run_build(
+            cmd, env=env, cwd=project.manifest_path.parent, quiet=options.quiet
+        )
     own = [a for a in artifacts if a.package_id == project.package["id"]]
     if not own:
         raise BuildError(f"cargo built nothing for {project.crate_name} ({project.manifest_path}).")
@@ -202,9 +228,18 @@ def _cdylib(project: Project, artifacts: Sequence[cargo.Artifact]) -> Path:
 
 
 def build_target(
-    project: Project, target: BuildTarget, options: BuildOptions, out_dir: Path
+    project: Project,
+    target: BuildTarget,
+    options: BuildOptions,
+    out_dir: Path,
+    final_dir: Optional[Path] = None,
 ) -> BuiltWheel:
-    """Compile one target and write its wheel into ``out_dir``."""
+    """Compile one target and write its wheel into ``out_dir``.
+
+    When ``final_dir`` already holds the wheel these exact inputs produced last
+    time (a stamp in the target's cargo folder records it), the wheel is reused
+    instead of deflating the same library again.
+    """
     artifacts = compile_target(project, target, options)
     writer = WheelWriter(out_dir, project.name, project.version, ["py3-none-any"])
     files: Dict[str, layout.Source] = {}
@@ -223,7 +258,10 @@ def build_target(
     elif kind == "cffi":
         from .cffi import cffi_files
 
-        files.update(cffi_files(project, target, _cdylib(project, artifacts)))
+        cdylib = _cdylib(project, artifacts)
+        dirs = [options.target_dir] if options.target_dir else []
+        files.update(cffi_files(project, target, cdylib, target_dirs=dirs))
+        files.update(layout.stub_files(project))
         files.update(layout.python_files(project))
     elif kind == "bin":
         from .binaries import binary_files
@@ -238,9 +276,16 @@ def build_target(
         files.update(layout.python_files(project))
     files.update(layout.data_files(project, writer.data_dir))
     files.update(layout.include_files(project, "wheel"))
+    dist_info = _dist_info_files(project)
+    stamp = target_dir_for(project, target, options) / "wheel-stamp.json"
     with tempfile.TemporaryDirectory(prefix="maturin-nox-repair-") as workdir:
         platforms, policy, files = _platform(project, target, options, files, Path(workdir))
         tags = [target.tag(p) for p in platforms]
+        tag = "-".join([target.python_tag, target.abi_tag, ".".join(platforms)])
+        fingerprint = _fingerprint(files, executables, tags, dist_info, Path(workdir))
+        reused = _reusable(stamp, fingerprint, final_dir)
+        if reused is not None:
+            return BuiltWheel(reused, tag, target, target.serves, policy, reused=True)
         writer = WheelWriter(out_dir, project.name, project.version, tags)
         for arcname in sorted(files):
             source = files[arcname]
@@ -250,15 +295,78 @@ def build_target(
                 writer.add_file(
                     arcname, source, executable=True if arcname in executables else None
                 )
-    _write_dist_info(project, writer)
+    for relpath, data in dist_info.items():
+        writer.add_dist_info(relpath, data)
     path = writer.finish()
     return BuiltWheel(
-        path,
-        "-".join([target.python_tag, target.abi_tag, ".".join(platforms)]),
-        target,
-        target.serves,
-        policy,
+        path, tag, target, target.serves, policy, fingerprint=fingerprint, stamp=stamp
     )
+
+
+def _fingerprint(
+    files: Dict[str, layout.Source],
+    executables: Set[str],
+    tags: Sequence[str],
+    dist_info: Dict[str, bytes],
+    workdir: Path,
+) -> Optional[str]:
+    """A digest of everything that goes into the wheel (files by path, size and mtime)."""
+    from . import __version__
+
+    digest = hashlib.sha256()
+    for part in (__version__, os.environ.get("SOURCE_DATE_EPOCH", ""), *tags):
+        digest.update(part.encode() + b"\0")
+    for arcname in sorted(files):
+        source = files[arcname]
+        digest.update(arcname.encode() + (b"\1" if arcname in executables else b"\0"))
+        if isinstance(source, bytes):
+            digest.update(hashlib.sha256(source).digest())
+        else:
+            if workdir in source.parents:
+                return None  # repaired copies are new files every time
+            st = source.stat()
+            digest.update(f"{source}|{st.st_size}|{st.st_mtime_ns}".encode())
+    for relpath in sorted(dist_info):
+        digest.update(relpath.encode() + b"\0" + hashlib.sha256(dist_info[relpath]).digest())
+    return digest.hexdigest()
+
+
+def _reusable(stamp: Path, fingerprint: Optional[str], final_dir: Optional[Path]) -> Optional[Path]:
+    """The wheel the stamp vouches for, if it is still there untouched."""
+    if fingerprint is None or final_dir is None:
+        return None
+    try:
+        data = json.loads(stamp.read_text())
+        wheel = Path(data["wheel"])
+        st = wheel.stat()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if (
+        data.get("fingerprint") == fingerprint
+        and wheel.parent == final_dir
+        and [st.st_size, st.st_mtime_ns] == [data.get("size"), data.get("mtime_ns")]
+    ):
+        return wheel
+    return None
+
+
+def _write_stamp(wheel: BuiltWheel, final: Path) -> None:
+    if wheel.fingerprint is None or wheel.stamp is None:
+        return
+    st = final.stat()
+    record = {
+        "fingerprint": wheel.fingerprint,
+        "wheel": str(final),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+    }
+    try:
+        wheel.stamp.parent.mkdir(parents=True, exist_ok=True)
+        tmp = wheel.stamp.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, wheel.stamp)
+    except OSError:
+        pass  # only an optimisation
 
 
 def _platform(
@@ -270,10 +378,8 @@ def _platform(
 ) -> Tuple[List[str], Optional[str], Dict[str, layout.Source]]:
     """Platform tags from the audit (Linux), and the files after any repair."""
     plain = platform_tag(target.interpreter)
-    if (
-        not sys.platform.startswith("linux")
-        or (project.config.target
-        and "linux" not in project.config.target)
+    if not sys.platform.startswith("linux") or (
+        project.config.target and "linux" not in project.config.target
     ):
         return [plain], None, files
     compatibility = options.compatibility or project.config.compatibility
@@ -308,14 +414,16 @@ def _is_elf(path: Path) -> bool:
         return False
 
 
-def _write_dist_info(project: Project, writer: WheelWriter) -> None:
+def _dist_info_files(project: Project) -> Dict[str, bytes]:
+    """The .dist-info files besides WHEEL and RECORD, by path inside .dist-info."""
     core = project.metadata
-    writer.add_dist_info("METADATA", core.metadata_text)
+    out: Dict[str, bytes] = {"METADATA": core.metadata_text.encode()}
     if core.entry_points_text:
-        writer.add_dist_info("entry_points.txt", core.entry_points_text)
+        out["entry_points.txt"] = core.entry_points_text.encode()
     for relpath, source in core.license_files:
-        writer.add_bytes(f"{writer.dist_info}/licenses/{relpath}", source.read_bytes())
+        out[f"licenses/{relpath}"] = source.read_bytes()
     if project.config.sbom_rust:
-        writer.add_dist_info(f"sboms/{sbom.sbom_filename(project)}", sbom.rust_sbom(project))
+        out[f"sboms/{sbom.sbom_filename(project)}"] = sbom.rust_sbom(project).encode()
     for name, path in sbom.custom_sboms(project, list(project.config.sbom_include)).items():
-        writer.add_file(f"{writer.dist_info}/sboms/{name}", path)
+        out[f"sboms/{name}"] = path.read_bytes()
+    return out

@@ -135,3 +135,23 @@ def test_same_wheel_as_maturin(crate: str, wheel_builder, maturin_target, tmp_pa
     wheel_file = next(n for n in a if n.endswith(".dist-info/WHEEL"))
     tags = lambda text: sorted(l for l in text.decode().splitlines() if l.startswith(("Tag", "Root")))  # noqa: E731
     assert tags(a[wheel_file]) == tags(b[wheel_file])
+
+
+def test_unchanged_inputs_reuse_the_wheel_and_a_python_edit_rebuilds_it(
+    cargo_target, tmp_path: Path
+) -> None:
+    import shutil
+
+    from maturin_nox import build
+
+    crate = tmp_path / "pyo3-mixed"
+    shutil.copytree(CRATES / "pyo3-mixed", crate, ignore=shutil.ignore_patterns("target"))
+    kw = dict(manifest_path=crate / "Cargo.toml", interpreters=["3.12"], out_dir=tmp_path / "w", target_dir=cargo_target)
+    first = build(**kw)[0]
+    second = build(**kw)[0]
+    assert not first.reused and second.reused and second.path == first.path
+    init = crate / "python" / "pyo3_mixed" / "__init__.py"
+    init.write_text(init.read_text() + "\nEDITED = True\n")
+    third = build(**kw)[0]
+    assert not third.reused
+    assert b"EDITED = True" in zipfile.ZipFile(third.path).read("pyo3_mixed/__init__.py")

@@ -53,8 +53,18 @@ def _command_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("cmd_"))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every discovered subcommand."""
+def _wanted(argv: Optional[Sequence[str]]) -> Optional[str]:
+    """The command module for ``argv``, so that only it is imported (startup time)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in args if not a.startswith("-")), None)
+    if first is None or any(a in ("-h", "--help", "-V", "--version") for a in args[: args.index(first)]):
+        return None
+    name = "cmd_" + first.replace("-", "_")
+    return name if name in _command_modules() else None
+
+
+def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``argv``, only the command it names is loaded."""
     parser = argparse.ArgumentParser(
         prog="maturin-nox",
         description="Build and publish Rust crates as Python packages.",
@@ -62,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-V", "--version", action="version", version=f"maturin-nox {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in _command_modules():
+    wanted = _wanted(argv)
+    for name in [wanted] if wanted else _command_modules():
         module = importlib.import_module(f"{__name__}.{name}")
         module.register(sub)
     return parser
@@ -70,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    parser = build_parser()
+    parser = build_parser(list(sys.argv[1:]) if argv is None else argv)
     args = parser.parse_args(argv)
     configure_logging(getattr(args, "verbose", 0) or 0, bool(getattr(args, "quiet", False)))
     func: Callable[[argparse.Namespace], int] = args.func
