@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..audit import analyze_wheel, repair_wheel
-
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the ``audit`` and ``repair`` subcommands."""
@@ -37,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    from ..audit.report import analyze_wheel  # imported here: keeps `maturin-nox --help` fast
+
     reports = [analyze_wheel(path) for path in args.wheels]
     if args.json:
         data = [r.to_dict() for r in reports]
@@ -47,6 +47,8 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _repair(args: argparse.Namespace) -> int:
+    from ..audit.repair import repair_wheel
+
     plat = args.plat
     if plat:
         # accept a full platform tag as auditwheel does: manylinux_2_17_x86_64 -> manylinux_2_17
