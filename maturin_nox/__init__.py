@@ -34,9 +34,9 @@ __all__ = [
 ]
 
 _LAZY = {
-    "build": "build",
-    "BuildOptions": "build",
-    "BuiltWheel": "build",
+    "build": "builder",
+    "BuildOptions": "builder",
+    "BuiltWheel": "builder",
     "load_project": "project",
     "Project": "project",
     "MaturinNoxError": "errors",
@@ -45,7 +45,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .build import BuildOptions, BuiltWheel, build
+    from .builder import BuildOptions, BuiltWheel, build
     from .develop import develop
     from .errors import MaturinNoxError
     from .project import Project, load_project

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any, Dict
 
-from ..build import BuildOptions, build
+from ..builder import BuildOptions, build
 
 __all__ = ["add_build_arguments", "add_output_arguments", "build_options", "register"]
 
