@@ -1,0 +1,55 @@
+"""``maturin-nox generate-ci github``: a GitHub Actions workflow running the project's nox sessions."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..ci import PUBLISH_MODES, github_workflow, workflow_options
+from ..errors import ConfigError
+
+__all__ = ["register", "run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the workflow to the output file, or print it for ``-o -``."""
+    options = workflow_options(args.manifest_path, publish=args.publish)
+    text = github_workflow(options)
+    if str(args.output) == "-":
+        print(text, end="")
+        return 0
+    path = Path(args.output)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"Cannot write the workflow to {path}: {exc.strerror}.") from None
+    print(f"📝 Wrote the GitHub Actions workflow to {path}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    """Add the ``generate-ci`` subcommand."""
+    parser = sub.add_parser(
+        "generate-ci",
+        help="Generate a CI workflow that builds, tests and publishes with the nox sessions",
+        description="Generate a GitHub Actions workflow: build, audit and test a wheel on Linux, "
+        "macOS and Windows for every Python that requires-python allows (with the project's "
+        "nox sessions), build the sdist, and on a tag publish everything, only if every job "
+        "passed.",
+    )
+    parser.add_argument("ci", choices=["github"], help="The CI provider")
+    parser.add_argument("-m", "--manifest-path", type=Path, help="Path to Cargo.toml")
+    parser.add_argument(
+        "-o", "--output", default="-", metavar="PATH", help="Output file (default: - for stdout)"
+    )
+    parser.add_argument(
+        "--publish",
+        choices=PUBLISH_MODES,
+        default="trusted",
+        help="How the release job authenticates to PyPI: trusted publishing (OIDC, the default) "
+        "or the PYPI_API_TOKEN secret",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="Print more")
+    parser.set_defaults(func=run)
