@@ -1,0 +1,1 @@
+SECRET = "listed in .gitignore: must never be packed"

@@ -1,0 +1,14 @@
+//! Native half of `with_data`: parses the packaged JSON-like `key=value` pairs.
+use pyo3::prelude::*;
+
+/// Count the `key=value` lines of a text.
+#[pyfunction]
+fn count_pairs(text: &str) -> usize {
+    text.lines().filter(|line| line.contains('=')).count()
+}
+
+#[pymodule]
+fn with_data(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(count_pairs, m)?)?;
+    Ok(())
+}
