@@ -1,0 +1,340 @@
+"""What each reusable session does: nox's session in, engine calls, a report out.
+
+Every session runs with nox's ``venv_backend="none"``: the environments are
+made by :mod:`maturin_nox.venv`, so one ``build`` session can build for every
+interpreter. Engine errors become ``session.error`` with their one sentence;
+a Python that is not installed becomes nox's own ``InterpreterNotFound``, which
+nox turns into a skip (or a failure with ``--error-on-missing-interpreters``,
+the default on CI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import logging
+import os
+import re
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, List, NoReturn, Optional, Sequence, Tuple
+
+import nox
+from nox.virtualenv import InterpreterNotFound
+
+from .. import gate
+from ..errors import ConfigError, MaturinNoxError
+from ..interpreters import Interpreter, InterpreterError, default, find_all, resolve
+from .config import SessionConfig
+from .matrix import TestPlan, plan_runs, run_wheel_tests, smoke_command, tests_folder
+from .table import format_table
+
+if TYPE_CHECKING:
+    from ..builder import BuildOptions
+
+__all__ = ["audit", "build", "develop", "publish", "sdist", "test"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser for a session's posargs that fails with one sentence."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"Bad arguments for `{self.prog}`: {message}.")
+
+
+def _global_option(session: nox.Session, name: str) -> bool:
+    """A flag of nox's own command line (verbose, error_on_missing_interpreters)."""
+    config = getattr(getattr(session, "_runner", None), "global_config", None)
+    return bool(getattr(config, name, False))
+
+
+@contextlib.contextmanager
+def _reported(session: nox.Session) -> Iterator[None]:
+    """Turn maturin-nox errors into session errors; engine debug logs only with nox -v."""
+    logger = logging.getLogger("maturin_nox")
+    level = logger.level
+    # nox shows DEBUG records by default; ours (and twine's, forwarded) are noise there.
+    logger.setLevel(logging.DEBUG if _global_option(session, "verbose") else logging.INFO)
+    try:
+        yield
+    except MaturinNoxError as exc:
+        _fail(session, exc.message)
+    finally:
+        logger.setLevel(level)
+
+
+def _fail(session: nox.Session, message: str) -> NoReturn:
+    """End the session with one sentence (nox adds the full stop)."""
+    session.error(message.rstrip("."))
+
+
+def _root(session: nox.Session, cfg: SessionConfig) -> Path:
+    """The project folder (nox runs sessions from the noxfile's folder)."""
+    return cfg.root(os.getcwd(), session.invoked_from)
+
+
+def _specs(session: nox.Session, cfg: SessionConfig) -> Optional[List[str]]:
+    """The interpreters asked for: nox's --force-python (-P) first, else the configured ones."""
+    forced = session.python
+    if isinstance(forced, str):
+        return [forced]
+    if isinstance(forced, (list, tuple)):
+        return [str(p) for p in forced]
+    return list(cfg.python) if cfg.python is not None else None
+
+
+def _interpreters(session: nox.Session, specs: Sequence[str]) -> List[Interpreter]:
+    """The listed interpreters that are installed; missing ones handled as nox does."""
+    found: List[Interpreter] = []
+    missing: List[str] = []
+    for spec in specs:
+        try:
+            found.append(resolve(spec))
+        except InterpreterError:
+            missing.append(spec)
+    if missing and (not found or _global_option(session, "error_on_missing_interpreters")):
+        raise InterpreterNotFound(missing[0])
+    for spec in missing:
+        session.warn(f"Python {spec} is not installed; skipping it.")
+    return found
+
+
+def _label(interp: Interpreter) -> str:
+    return f"{interp.implementation_name} {'.'.join(map(str, interp.version))}"
+
+
+def _log_table(session: nox.Session, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    for line in format_table(headers, rows):
+        session.log(line)
+
+
+# --- build -------------------------------------------------------------------------
+
+
+def build(session: nox.Session, cfg: SessionConfig) -> None:
+    """Build wheels for every configured interpreter (one abi3 wheel for abi3 crates)."""
+    from ..builder import build as build_wheels
+    from ..cli.cmd_build import add_build_arguments, build_options
+
+    with _reported(session):
+        root = _root(session, cfg)
+        parser = _Parser(prog=f"nox -s {session.name} --", add_help=True)
+        add_build_arguments(parser)
+        parser.add_argument("-q", "--quiet", action="store_true", help="Do not print cargo output")
+        args = parser.parse_args(session.posargs)
+        specs: List[str] = list(args.interpreter)
+        find = bool(args.find_interpreter)
+        wanted = _specs(session, cfg)
+        if not specs and wanted is not None:
+            specs = [str(i.executable) for i in _interpreters(session, wanted)]
+        elif not specs:
+            find = True
+        opts = build_options(
+            args,
+            cwd=root,
+            out_dir=cfg.wheels(root),
+            interpreters=tuple(specs),
+            find_interpreter=find,
+            target_dir=args.target_dir or cfg.cargo_target_dir(root),
+            release=bool(args.release or cfg.release),
+        )
+        opts = _with_configured(opts, build_options(parser.parse_args([])), cfg)
+        wheels = build_wheels(opts)
+        session.log(f"Built {len(wheels)} wheel(s) in {opts.out_dir}:")
+        for wheel in wheels:
+            session.log(f"  {wheel.path.name}")
+
+
+def _with_configured(
+    opts: BuildOptions, defaults: BuildOptions, cfg: SessionConfig
+) -> BuildOptions:
+    """Apply ``build_options=`` from the noxfile where the posargs left the default."""
+    fields = {f.name for f in dataclasses.fields(opts)}
+    unknown = sorted(set(cfg.build_options) - fields)
+    if unknown:
+        raise ConfigError(
+            f"build_options has an unknown key {unknown[0]!r}; see maturin_nox.BuildOptions.",
+            key="build_options",
+        )
+    changes = {
+        key: value
+        for key, value in cfg.build_options.items()
+        if getattr(opts, key) == getattr(defaults, key)
+    }
+    return opts.replace(**changes) if changes else opts
+
+
+# --- sdist -------------------------------------------------------------------------
+
+
+def sdist(session: nox.Session, cfg: SessionConfig) -> None:
+    """Build the source distribution into the wheel folder."""
+    from ..sdist import build_sdist
+
+    with _reported(session):
+        root = _root(session, cfg)
+        path = build_sdist(cwd=root, out_dir=cfg.wheels(root))
+        session.log(f"Built {path.name} in {path.parent}")
+
+
+# --- develop -----------------------------------------------------------------------
+
+
+def develop(session: nox.Session, cfg: SessionConfig) -> None:
+    """Develop-install the project into a fresh environment and run a command there."""
+    from .. import venv
+    from ..develop import develop as develop_install
+    from ..project import load_project
+
+    with _reported(session):
+        root = _root(session, cfg)
+        wanted = _specs(session, cfg)
+        # One environment, for the first interpreter asked for (pick with `nox -P 3.12`).
+        interp = _interpreters(session, wanted)[0] if wanted else default()
+        env_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", session.name)
+        env = venv.create(interp, root / ".nox" / env_name, clear=True)
+        project = load_project(cwd=root)
+        extras = ["test"] if "test" in project.metadata.extras else []
+        develop_install(
+            cwd=root,
+            env_path=env.path,
+            extras=extras,
+            target_dir=cfg.cargo_target_dir(root),
+            release=cfg.release,
+        )
+        command = list(session.posargs) or list(cfg.test_command or ())
+        if not command:
+            folder = tests_folder(root)
+            if folder is not None:
+                command = ["python", "-m", "pytest", str(folder)]
+                if not extras:
+                    env.install("pytest")
+            else:
+                module = project.module_name.split(".")[0]
+                modules = [module] if project.bindings.kind != "bin" else []
+                command = list(smoke_command(modules, project.name))
+        proc = env.run(command, cwd=root, check=False)
+        if proc.returncode != 0:
+            _fail(session, f"`{shlex.join(command)}` failed (exit {proc.returncode}) in {env.path}.")
+
+
+# --- test --------------------------------------------------------------------------
+
+
+def _wheels(session: nox.Session, cfg: SessionConfig, root: Path) -> List[Path]:
+    """The wheels in the wheel folder; a session error when there are none."""
+    folder = cfg.wheels(root)
+    wheels, _ = gate.distributions(folder)
+    if not wheels:
+        _fail(session, f"There are no wheels in {folder}: run `nox -s {cfg.name('build')}` first.")
+    return wheels
+
+
+def test(session: nox.Session, cfg: SessionConfig) -> None:
+    """Install each built wheel into a fresh env per interpreter and run the tests there."""
+    with _reported(session):
+        root = _root(session, cfg)
+        wheels = _wheels(session, cfg, root)
+        wanted = _specs(session, cfg)
+        interps = _interpreters(session, wanted) if wanted is not None else find_all()
+        command: Optional[List[str]] = list(session.posargs) or list(cfg.test_command or ()) or None
+        rows: List[List[str]] = []
+        failed = 0
+        plans = sorted(plan_runs(wheels, interps), key=_plan_order)
+        for plan in plans:
+            if plan.interpreter is None:
+                rows.append(["-", plan.wheel.name, "FAILED (no installed Python fits it)"])
+                failed += 1
+                continue
+            result = run_wheel_tests(plan.wheel, plan.interpreter, root, command)
+            gate.record_test(cfg.wheels(root), result)
+            rows.append([_label(plan.interpreter), plan.wheel.name, result.summary()])
+            failed += 0 if result.ok else 1
+        _log_table(session, ["Interpreter", "Wheel", "Result"], rows)
+        if failed:
+            _fail(session, f"{failed} of {len(rows)} wheel test runs failed.")
+
+
+def _plan_order(plan: TestPlan) -> Tuple[Tuple[int, ...], str]:
+    """Rows by interpreter version, then wheel name."""
+    version = tuple(plan.interpreter.version) if plan.interpreter else (99,)
+    return version, plan.wheel.name
+
+
+# --- audit -------------------------------------------------------------------------
+
+
+def audit(session: nox.Session, cfg: SessionConfig) -> None:
+    """Audit every built wheel (RECORD, metadata, manylinux/musllinux policy) and record it."""
+    with _reported(session):
+        root = _root(session, cfg)
+        folder = cfg.wheels(root)
+        rows: List[List[str]] = []
+        failed: List[gate.AuditResult] = []
+        for wheel in _wheels(session, cfg, root):
+            result = gate.audit_wheel(wheel)
+            gate.record_audit(folder, result)
+            rows.append([wheel.name, result.summary()])
+            for note in result.notes:
+                session.warn(note)
+            if not result.ok:
+                failed.append(result)
+        _log_table(session, ["Wheel", "Audit"], rows)
+        for result in failed:
+            for problem in result.problems:
+                session.warn(problem)
+        if failed:
+            _fail(session, f"{len(failed)} of {len(rows)} wheels failed the audit.")
+
+
+# --- publish -----------------------------------------------------------------------
+
+
+def publish(session: nox.Session, cfg: SessionConfig) -> None:
+    """Upload the wheel folder with twine, only if every wheel passed audit, tests and check."""
+    from ..cli.cmd_upload import add_upload_arguments, repository_from_args
+    from ..upload import Outcome, upload
+
+    with _reported(session):
+        root = _root(session, cfg)
+        parser = _Parser(prog=f"nox -s {session.name} --")
+        add_upload_arguments(parser)
+        args = parser.parse_args(session.posargs)
+        verdict = gate.evaluate(cfg.wheels(root))
+        rows = [[f.path.name, f.audit, f.tests, f.check] for f in verdict.files]
+        if rows:
+            _log_table(session, ["File", "Audit", "Tests", "Metadata check"], rows)
+        if not verdict.ok:
+            for problem in verdict.problems:
+                session.warn(problem)
+            _hint(session, cfg, verdict)
+            blocked = verdict.failed()
+            what = (
+                f"{len(blocked)} of {len(verdict.files)} files did not pass the publish gate"
+                if verdict.files
+                else verdict.problems[0].rstrip(".")
+            )
+            _fail(session, f"Nothing was uploaded: {what}.")
+        repository = repository_from_args(args)
+        report = upload(
+            verdict.paths, repository, skip_existing=args.skip_existing, dry_run=args.dry_run
+        )
+        for item in report.files:
+            if item.outcome is Outcome.UPLOADED:
+                session.log(f"Uploaded {item.path.name} to {repository.url}")
+            elif item.outcome is Outcome.SKIPPED_EXISTING:
+                session.log(f"Skipped {item.path.name}: it is already on {repository.url}")
+            else:
+                session.log(f"Would upload {item.path.name} to {repository.describe()}")
+
+
+def _hint(session: nox.Session, cfg: SessionConfig, verdict: gate.Verdict) -> None:
+    """Say which sessions would record what the gate misses."""
+    needs = []
+    if any(f.audit == "missing" for f in verdict.files):
+        needs.append(f"`nox -s {cfg.name('audit')}`")
+    if any(f.tests == "missing" for f in verdict.files):
+        needs.append(f"`nox -s {cfg.name('test')}`")
+    if needs:
+        session.log(f"Run {' and '.join(needs)} on the current wheels before publishing.")
