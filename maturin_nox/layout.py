@@ -7,38 +7,48 @@ the wheel module's job.
 
 from __future__ import annotations
 
-import fnmatch
+import functools
 import glob
 import logging
 import os
+import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Pattern, Sequence, Set, Tuple, Union
 
 from .config import GlobPattern
 from .errors import ConfigError
 from .project import Project
 
 __all__ = [
+    "DATA_SUBDIRS",
     "Source",
     "data_files",
+    "data_folder",
     "extension_arcname",
     "git_ignored",
+    "glob_match",
     "include_files",
+    "is_develop_artifact",
     "is_excluded",
     "pure_init",
     "python_files",
     "stub_files",
+    "write_files",
 ]
 
 log = logging.getLogger("maturin_nox")
 
 Source = Union[Path, bytes]
 
-# Files that are build output, never source: caches and native modules left in
-# the source tree by earlier `develop` runs.
+# Caches of Python tools: never source. maturin packs them when git does not ignore
+# them; we always leave them out (they only ever hold machine-specific output).
 _NEVER = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
 _NATIVE_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
+_DEBUGINFO_SUFFIXES = (".pdb", ".dwp")
+DATA_SUBDIRS = ("data", "scripts", "headers", "purelib", "platlib")
 
 
 def extension_arcname(project: Project, ext_suffix: str) -> str:
@@ -79,43 +89,19 @@ def git_ignored(root: Path, paths: Sequence[Path]) -> Set[Path]:
     return {Path(p) for p in proc.stdout.split("\0") if p}
 
 
-def _walk(folder: Path) -> List[Path]:
-    out: List[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if d not in _NEVER and not d.endswith(".egg-info"))
-        for name in sorted(filenames):
-            if name.endswith((".pyc", ".pyo")):
-                continue
-            out.append(Path(dirpath) / name)
-    return out
-
-
-def is_excluded(relpath: str, patterns: Iterable[GlobPattern], fmt: str) -> bool:
-    """Whether ``tool.maturin.exclude`` drops this path (relative to the project root)."""
-    for pattern in patterns:
-        if pattern.applies_to(fmt) and (
-            fnmatch.fnmatchcase(relpath, pattern.path) or glob_match(relpath, pattern.path)
-        ):
-            return True
-    return False
-
-
-def glob_match(relpath: str, pattern: str) -> bool:
-    """Glob matching with ``**`` spanning folders, as maturin's globs do."""
-    regex = _glob_regex(pattern)
-    import re
-
-    return re.fullmatch(regex, relpath) is not None
+# --- glob patterns -------------------------------------------------------------------------
 
 
 def _glob_regex(pattern: str) -> str:
-    import re
-
+    """A regex for a gitignore-style glob: ``*`` and ``?`` stay within a folder, ``**`` spans them."""
     out = ""
     i = 0
     while i < len(pattern):
         if pattern.startswith("**/", i):
             out += "(?:.*/)?"
+            i += 3
+        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
+            out += "/.*"
             i += 3
         elif pattern.startswith("**", i):
             out += ".*"
@@ -126,10 +112,174 @@ def _glob_regex(pattern: str) -> str:
         elif pattern[i] == "?":
             out += "[^/]"
             i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
+            close = pattern.index("]", i + 2)
+            body = pattern[i + 1 : close]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out += "[" + body.replace("\\", "\\\\") + "]"
+            i = close + 1
+        elif pattern[i] == "\\" and i + 1 < len(pattern):
+            out += re.escape(pattern[i + 1])
+            i += 2
         else:
             out += re.escape(pattern[i])
             i += 1
     return out
+
+
+def glob_match(relpath: str, pattern: str) -> bool:
+    """Whether a relative path matches a gitignore-style glob (no slash: at any depth)."""
+    return _compiled(pattern).fullmatch(relpath) is not None
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(pattern: str) -> Pattern[str]:
+    body = pattern.rstrip("/") if pattern.rstrip("/") else pattern
+    if "/" in body:
+        body = body.lstrip("/")  # a slash anchors the glob at the base folder
+    else:
+        body = "**/" + body  # no slash: the name may sit in any folder
+    return re.compile(_glob_regex(body))
+
+
+def is_excluded(relpath: str, patterns: Iterable[GlobPattern], fmt: str) -> bool:
+    """Whether ``tool.maturin.exclude`` drops this path (relative to the project root).
+
+    The globs read as maturin's (gitignore syntax, rooted at the project): a glob
+    without a slash matches a name in any folder, ``*`` stays within one folder,
+    ``**`` spans folders, and a glob ending in ``/`` names folders only, so it
+    never drops a file.
+    """
+    for pattern in patterns:
+        if not pattern.applies_to(fmt) or pattern.path.endswith("/"):
+            continue
+        if glob_match(relpath, pattern.path):
+            return True
+    return False
+
+
+def _excluded(project: Project, arcname: str, source: Optional[Source], fmt: str = "wheel") -> bool:
+    """maturin's exclude check: by the source's path in the project, then by archive name."""
+    patterns = [p for p in project.config.exclude if p.applies_to(fmt)]
+    if not patterns:
+        return False
+    if isinstance(source, Path):
+        rel = _rel(project, source)
+        if rel is not None and is_excluded(rel, patterns, fmt):
+            return True
+    # maturin still honours (with a deprecation warning) globs written against the archive path
+    return is_excluded(arcname, patterns, fmt)
+
+
+def _drop_excluded(project: Project, files: Mapping[str, Source]) -> Dict[str, Source]:
+    out: Dict[str, Source] = {}
+    for arcname, source in files.items():
+        if _excluded(project, arcname, source):
+            log.debug("Excluded %s from the wheel", arcname)
+            continue
+        out[arcname] = source
+    return out
+
+
+# --- .gitignore, as maturin reads it ----------------------------------------------------------
+
+
+class _GitIgnore:
+    """The ``.gitignore`` files at and below the project root, read as maturin reads them.
+
+    maturin walks the project with the ``ignore`` crate, which applies
+    ``.gitignore`` files only inside a git work tree and only those in the
+    project folder and below (not the ones of parent folders, the global
+    excludes or ``.git/info/exclude``).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.active = any((folder / ".git").exists() for folder in (root, *root.parents))
+        self._rules: Dict[Path, List[Tuple[str, bool, bool]]] = {}
+
+    def _rules_of(self, folder: Path) -> List[Tuple[str, bool, bool]]:
+        if folder not in self._rules:
+            rules: List[Tuple[str, bool, bool]] = []
+            try:
+                text = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            for line in text.splitlines():
+                line = line.rstrip()
+                if not line or line.startswith("#"):
+                    continue
+                negated = line.startswith("!")
+                if negated or line.startswith("\\"):
+                    line = line[1:]
+                rules.append((line, negated, line.endswith("/")))
+            self._rules[folder] = rules
+        return self._rules[folder]
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        """Whether the last matching rule of the nearest ``.gitignore`` files ignores ``path``."""
+        if not self.active:
+            return False
+        try:
+            rel_parts = path.relative_to(self.root).parts
+        except ValueError:
+            return False
+        verdict = False
+        folder = self.root
+        for depth in range(len(rel_parts)):
+            rel = "/".join(rel_parts[depth:])
+            for pattern, negated, dir_only in self._rules_of(folder):
+                if dir_only and not is_dir:
+                    continue
+                if glob_match(rel, pattern):
+                    verdict = not negated
+            folder = folder / rel_parts[depth]
+        return verdict
+
+
+def _walk(folder: Path, gitignore: Optional[_GitIgnore] = None) -> List[Path]:
+    out: List[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in _NEVER and not (gitignore and gitignore.ignored(here / d, True))
+        )
+        for name in sorted(filenames):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = here / name
+            if gitignore is not None and gitignore.ignored(path, False):
+                continue
+            out.append(path)
+    return out
+
+
+def is_develop_artifact(relpath: str, extension_name: str) -> bool:
+    """Whether a file is a native library (or its debug info) an earlier ``develop`` left behind."""
+    parts = relpath.split("/")
+    names = (extension_name, f"lib{extension_name}")
+    for part in parts:
+        if part.endswith(".dSYM"):
+            return part[: -len(".dSYM")].startswith(names)
+    name = parts[-1]
+    return name.endswith(_NATIVE_SUFFIXES + _DEBUGINFO_SUFFIXES) and name.startswith(names)
+
+
+def _ancestor_ignored(gitignore: _GitIgnore, path: Path) -> bool:
+    """Whether a folder between the project root and ``path`` is ignored (git never looks inside)."""
+    try:
+        rel = path.relative_to(gitignore.root)
+    except ValueError:
+        return False
+    folder = gitignore.root
+    for part in rel.parts[:-1]:
+        folder = folder / part
+        if gitignore.ignored(folder, True):
+            return True
+    return False
 
 
 def python_files(project: Project, *, ext_arcname: Optional[str] = None) -> Dict[str, Source]:
@@ -141,28 +291,33 @@ def python_files(project: Project, *, ext_arcname: Optional[str] = None) -> Dict
     for pkg in project.config.python_packages:
         candidate = project.python_source / pkg
         if candidate.is_dir():
-            folders.append(candidate)
+            if candidate not in folders:
+                folders.append(candidate)
         elif candidate.with_suffix(".py").is_file():
             singles.append(candidate.with_suffix(".py"))
         else:
-            raise ConfigError(
+            log.warning(
                 f"{project.pyproject_path}: tool.maturin.python-packages names {pkg!r}, "
-                f"but neither {candidate} nor {candidate}.py exists.",
-                project.pyproject_path,
-                "tool.maturin.python-packages",
+                f"but neither {candidate} nor {candidate}.py exists."
             )
-    files = [f for folder in folders for f in _walk(folder)] + singles
-    ignored = git_ignored(project.root, files)
-    ext_stem = project.module_name.split(".")[-1]
+    gitignore = _GitIgnore(project.root)
+    files: List[Path] = []
+    for folder in folders:
+        if not _ancestor_ignored(gitignore, folder / "x") and not gitignore.ignored(folder, True):
+            files += _walk(folder, gitignore)
+    files += [
+        f
+        for f in singles
+        if not gitignore.ignored(f, False) and not _ancestor_ignored(gitignore, f)
+    ]
+    extension_name = project.module_name.split(".")[-1]
     out: Dict[str, Source] = {}
     for path in files:
-        if path in ignored:
-            continue
         arcname = path.relative_to(project.python_source).as_posix()
-        if path.name.endswith(_NATIVE_SUFFIXES) and path.name.split(".")[0] == ext_stem:
-            continue  # left behind by `develop`
-        rel_root = _rel(project, path)
-        if rel_root is not None and is_excluded(rel_root, project.config.exclude, "wheel"):
+        if is_develop_artifact(arcname, extension_name):
+            log.debug("Ignoring develop build artifact %s", arcname)
+            continue
+        if _excluded(project, arcname, path):
             continue
         out[arcname] = path
     if ext_arcname is not None:
@@ -185,12 +340,13 @@ def stub_files(project: Project) -> Dict[str, Source]:
     stub = project.root / f"{module}.pyi"
     if not stub.is_file():
         return {}
+    log.info(f"📖 Found type stub file at {module}.pyi")
     package = "/".join(project.module_name.split("."))
-    return {f"{package}/__init__.pyi": stub, f"{package}/py.typed": b""}
+    return _drop_excluded(project, {f"{package}/__init__.pyi": stub, f"{package}/py.typed": b""})
 
 
-def data_files(project: Project, data_dir_arcname: str) -> Dict[str, Source]:
-    """The ``<module>.data`` folder (or ``tool.maturin.data``) mapped into ``{dist}.data/``."""
+def data_folder(project: Project) -> Optional[Path]:
+    """The wheel data folder: ``tool.maturin.data``, else ``<module-name>.data`` beside pyproject.toml."""
     if project.config.data:
         folder = project.root / project.config.data
         if not folder.is_dir():
@@ -200,41 +356,115 @@ def data_files(project: Project, data_dir_arcname: str) -> Dict[str, Source]:
                 project.pyproject_path,
                 "tool.maturin.data",
             )
-    else:
-        base = project.python_source if project.mixed else project.root
-        folder = base / f"{project.module_name.split('.')[0]}.data"
-        if not folder.is_dir():
-            return {}
+        return folder
+    folder = project.root / f"{project.module_name}.data"
+    return folder if folder.is_dir() else None
+
+
+def data_files(project: Project, data_dir_arcname: str) -> Dict[str, Source]:
+    """The data folder's ``data``, ``scripts``, ``headers``, ``purelib``, ``platlib`` under ``{dist}.data/``."""
+    folder = data_folder(project)
+    if folder is None:
+        return {}
     out: Dict[str, Source] = {}
-    for path in _walk(folder):
-        rel = path.relative_to(folder).as_posix()
-        out[f"{data_dir_arcname}/{rel}"] = path
-    return out
+    for entry in sorted(folder.iterdir()):
+        if not entry.is_dir() or entry.name not in DATA_SUBDIRS:
+            raise ConfigError(
+                f"{entry} is not allowed in the wheel data folder {folder}: it may only hold "
+                f"the folders {', '.join(DATA_SUBDIRS)}.",
+                project.pyproject_path,
+                "tool.maturin.data",
+            )
+        # every file counts here, hidden or ignored; symlinks are read through
+        for dirpath, dirnames, filenames in os.walk(entry):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = Path(dirpath) / name
+                rel = path.relative_to(folder).as_posix()
+                out[f"{data_dir_arcname}/{rel}"] = path.resolve() if path.is_symlink() else path
+    return _drop_excluded(project, out)
+
+
+def _check_pattern(project: Project, pattern: str, key: str) -> None:
+    parts = pattern.replace("\\", "/").split("/")
+    if os.path.isabs(pattern) or ".." in parts or "." in parts:
+        raise ConfigError(
+            f"{project.pyproject_path}: tool.maturin.{key} pattern {pattern!r} must be a "
+            "relative path inside the project (no leading /, no . or .. parts).",
+            project.pyproject_path,
+            f"tool.maturin.{key}",
+        )
+
+
+def _glob_files(base: Path, pattern: str) -> List[Path]:
+    full = os.path.join(glob.escape(str(base)), pattern)
+    if sys.version_info >= (3, 11):
+        # Rust's glob (maturin's) lets * match a leading dot
+        found = glob.glob(full, recursive=True, include_hidden=True)
+    else:
+        found = glob.glob(full, recursive=True)
+    return [Path(m) for m in sorted(set(found)) if Path(m).is_file()]
 
 
 def include_files(project: Project, fmt: str) -> Dict[str, Source]:
-    """Files matched by ``tool.maturin.include`` for ``fmt``, by path relative to the project."""
+    """Files matched by ``tool.maturin.include`` for ``fmt``, by archive name.
+
+    As maturin: a glob is read from the project root, and from the Python source
+    folder when it matches nothing there. In a wheel, a file inside the Python
+    source folder keeps its path below that folder (``python/pkg/x`` becomes
+    ``pkg/x``); in an sdist every path stays relative to the project root.
+    """
     out: Dict[str, Source] = {}
-    base = project.python_source if (fmt == "wheel" and project.mixed) else project.root
+    root, python_dir = project.root, project.python_source
     for pattern in project.config.include:
         if not pattern.applies_to(fmt):
             continue
-        if os.path.isabs(pattern.path) or ".." in Path(pattern.path).parts:
-            raise ConfigError(
-                f"{project.pyproject_path}: tool.maturin.include pattern {pattern.path!r} "
-                "must be relative to the project and stay inside it.",
-                project.pyproject_path,
-                "tool.maturin.include",
-            )
-        matches = sorted(glob.glob(str(base / pattern.path), recursive=True))
-        files = [Path(m) for m in matches if Path(m).is_file()]
+        _check_pattern(project, pattern.path, "include")
+        base = root
+        files = _glob_files(root, pattern.path)
+        if not files and python_dir != root:
+            base = python_dir
+            files = _glob_files(python_dir, pattern.path)
         if not files:
             log.warning(
-                f"{project.pyproject_path}: tool.maturin.include pattern {pattern.path!r} matched no files."
+                f"⚠️ {project.pyproject_path}: tool.maturin.include pattern {pattern.path!r} "
+                f"matched no files (looked in {root}"
+                + (f" and {python_dir}" if python_dir != root else "")
+                + ")."
             )
+            continue
+        log.info(f'📦 Including files matching "{pattern.path}"')
         for path in files:
-            out[path.relative_to(base).as_posix()] = path
+            if fmt == "wheel" and python_dir != root and python_dir in path.parents:
+                arcname = path.relative_to(python_dir).as_posix()
+            elif fmt == "sdist" and base == python_dir and root in python_dir.parents:
+                arcname = path.relative_to(root).as_posix()
+            else:
+                arcname = path.relative_to(base).as_posix()
+            if fmt == "wheel" and _excluded(project, arcname, path):
+                continue
+            out[arcname] = path
     return out
+
+
+def write_files(files: Mapping[str, Source], root: Path) -> List[Path]:
+    """Write an ``{archive name: source}`` mapping below ``root`` (for ``develop``), returning the paths.
+
+    An existing file is replaced by renaming a fresh copy over it, so a process
+    that has the old library mapped keeps its inode instead of crashing.
+    """
+    written: List[Path] = []
+    for arcname, source in sorted(files.items()):
+        dest = root / arcname
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.maturin-nox.tmp")
+        if isinstance(source, bytes):
+            tmp.write_bytes(source)
+        else:
+            shutil.copy2(source, tmp)
+        os.replace(tmp, dest)
+        written.append(dest)
+    return written
 
 
 def merge(*parts: Mapping[str, Source]) -> Dict[str, Source]:

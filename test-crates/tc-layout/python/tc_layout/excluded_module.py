@@ -1,0 +1,1 @@
+raise ImportError("excluded_module.py must not be in the wheel")

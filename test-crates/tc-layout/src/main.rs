@@ -1,0 +1,3 @@
+fn main() {
+    println!("tc-layout {}", env!("CARGO_PKG_VERSION"));
+}

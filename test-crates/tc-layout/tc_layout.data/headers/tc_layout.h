@@ -1,0 +1,1 @@
+int tc_layout(void);
