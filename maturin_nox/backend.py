@@ -1,0 +1,262 @@
+"""The PEP 517/660 build backend: ``build-backend = "maturin_nox.backend"``.
+
+The hooks only translate: ``config_settings`` (``build-args``, as maturin reads
+it) or ``$MATURIN_PEP517_ARGS`` become :class:`BuildOptions` through the same
+argument parser as ``maturin-nox build``, and the engine does the rest. As in
+maturin, wheels are built for ``sys.executable`` (the interpreter running the
+hook) with the release profile and no manylinux audit (``--compatibility
+off``) unless the build arguments say otherwise; editable builds use
+``tool.maturin.editable-profile`` when set. Progress and cargo's output go to
+stderr, which pip shows with ``-v``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import os
+import platform
+import shlex
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, TypeVar
+
+from .errors import ConfigError, MaturinNoxError
+
+if TYPE_CHECKING:  # the hooks import the engine lazily: get_requires_* must stay cheap
+    from .builder import BuildOptions
+    from .project import Project
+
+__all__ = [
+    "build_editable",
+    "build_sdist",
+    "build_wheel",
+    "get_requires_for_build_editable",
+    "get_requires_for_build_sdist",
+    "get_requires_for_build_wheel",
+    "prepare_metadata_for_build_editable",
+    "prepare_metadata_for_build_wheel",
+]
+
+log = logging.getLogger("maturin_nox")
+
+ConfigSettings = Optional[Mapping[str, Any]]
+ENV_VAR = "MATURIN_PEP517_ARGS"
+_T = TypeVar("_T")
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """An argument parser that raises instead of exiting."""
+
+    def error(self, message: str) -> Any:  # argparse's signature says NoReturn
+        raise ConfigError(f"Cannot use the build arguments: {message}.", key="build-args")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .cli.cmd_build import add_build_arguments, add_output_arguments
+
+    parser = _ArgumentParser(prog="maturin_nox.backend", add_help=False)
+    add_build_arguments(parser)
+    add_output_arguments(parser)
+    return parser
+
+
+def build_args(config_settings: ConfigSettings = None) -> List[str]:
+    """The build arguments: config_settings ``maturin.build-args``/``build-args``, else the env var."""
+    raw: Any = None
+    if config_settings:
+        raw = config_settings.get("maturin.build-args", config_settings.get("build-args"))
+    if raw is None:
+        return shlex.split(os.environ.get(ENV_VAR, ""))
+    if isinstance(raw, str):
+        return shlex.split(raw)
+    # pip passes a list when the key is given more than once.
+    return [arg for item in raw for arg in shlex.split(str(item))]
+
+
+def _parse(config_settings: ConfigSettings) -> argparse.Namespace:
+    args = build_args(config_settings)
+    try:
+        return _parser().parse_args(args)
+    except ConfigError as exc:
+        source = "config_settings build-args" if config_settings else f"${ENV_VAR}"
+        raise ConfigError(
+            f"{exc.message[:-1]} (from {source}: {shlex.join(args)!r}).", key="build-args"
+        ) from None
+
+
+def hook_options(
+    config_settings: ConfigSettings = None,
+    *,
+    editable: bool = False,
+    out_dir: Optional[Path] = None,
+) -> BuildOptions:
+    """The BuildOptions a hook builds with; the profile is left to :func:`hook_profile`."""
+    from .cli.cmd_build import build_options
+
+    ns = _parse(config_settings)
+    _configure_logging(ns)
+    extra: Dict[str, Any] = {"editable": editable, "cwd": Path.cwd()}
+    if not ns.interpreter:  # PEP 517: the interpreter running the hook is the one to build for
+        extra["interpreters"] = (sys.executable,)
+    if ns.compatibility is None:
+        extra["compatibility"] = "off"  # as maturin's backend: no audit for a local install
+    if out_dir is not None:
+        extra["out_dir"] = out_dir
+    return build_options(ns, **extra)
+
+
+def hook_profile(project: Project, options: BuildOptions, *, editable: bool) -> str:
+    """--profile, -r, (editable-profile), tool.maturin.profile, else release."""
+    if options.profile:
+        return options.profile
+    if options.release:
+        return "release"
+    if editable and project.config.editable_profile:
+        return project.config.editable_profile
+    return project.config.profile or "release"
+
+
+def _configure_logging(ns: argparse.Namespace) -> None:
+    """Route the engine's log to stderr (pip shows it with -v); cargo inherits stderr already."""
+    from .cli import configure_logging
+
+    configure_logging(ns.verbose, ns.quiet)
+
+
+def _hook(func: Callable[..., _T]) -> Callable[..., _T]:
+    """Turn our errors into one sentence on stderr and exit 1, as maturin's backend does."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> _T:
+        try:
+            return func(*args, **kwargs)
+        except MaturinNoxError as exc:
+            print(f"💥 maturin-nox failed: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(1) from None
+
+    return wrapper
+
+
+@_hook
+def build_wheel(
+    wheel_directory: str,
+    config_settings: ConfigSettings = None,
+    metadata_directory: Optional[str] = None,
+) -> str:
+    """PEP 517: build one wheel for the running interpreter; return its file name."""
+    from .builder import build, open_project
+
+    options = hook_options(config_settings, out_dir=Path(wheel_directory).resolve())
+    project = open_project(options)
+    options = options.replace(profile=hook_profile(project, options, editable=False))
+    wheels = build(options)
+    if len(wheels) != 1:
+        raise ConfigError(
+            f"A PEP 517 build makes one wheel, but the build arguments asked for {len(wheels)}.",
+            key="build-args",
+        )
+    return wheels[0].path.name
+
+
+@_hook
+def build_editable(
+    wheel_directory: str,
+    config_settings: ConfigSettings = None,
+    metadata_directory: Optional[str] = None,
+) -> str:
+    """PEP 660: an editable wheel (.pth to the sources and the extension in the tree if mixed)."""
+    from .builder import open_project
+    from .develop import build_editable_wheel
+
+    options = hook_options(config_settings, editable=True)
+    project = open_project(options)
+    options = options.replace(profile=hook_profile(project, options, editable=True))
+    return build_editable_wheel(options, Path(wheel_directory).resolve()).name
+
+
+@_hook
+def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) -> str:
+    """PEP 517: write the source distribution; return its file name."""
+    from .sdist import build_sdist as write_sdist
+
+    ns = _parse(config_settings)
+    _configure_logging(ns)
+    path = write_sdist(ns.manifest_path, out_dir=Path(sdist_directory).resolve(), cwd=Path.cwd())
+    return path.name
+
+
+def _needs_cffi() -> bool:
+    """Whether the project in the cwd uses cffi bindings, read from the manifests without cargo."""
+    if platform.python_implementation() == "PyPy":  # PyPy ships cffi
+        return False
+    from .toml import load_toml
+
+    try:
+        pyproject = load_toml(Path("pyproject.toml")) if Path("pyproject.toml").is_file() else {}
+        maturin = pyproject.get("tool", {}).get("maturin", {})
+        bindings = maturin.get("bindings")
+        if bindings:
+            return bool(bindings == "cffi")
+        manifest = Path(maturin.get("manifest-path") or "Cargo.toml")
+        if not manifest.is_file():
+            return False
+        cargo = load_toml(manifest)
+    except MaturinNoxError:
+        return False  # the build hook will report the broken file in one sentence
+    deps = set(cargo.get("dependencies", {}))
+    for table in cargo.get("target", {}).values():
+        deps |= set(table.get("dependencies", {}))
+    if deps & {"pyo3", "pyo3-ffi", "cpython", "uniffi"}:
+        return False
+    # No binding crate: a library is built as cffi, a binary-only crate as bin.
+    return "lib" in cargo or (manifest.parent / "src" / "lib.rs").is_file()
+
+
+def get_requires_for_build_wheel(config_settings: ConfigSettings = None) -> List[str]:
+    """PEP 517: extra build requirements (cffi for cffi projects)."""
+    return ["cffi"] if _needs_cffi() else []
+
+
+def get_requires_for_build_editable(config_settings: ConfigSettings = None) -> List[str]:
+    """PEP 660: the same as for a wheel."""
+    return get_requires_for_build_wheel(config_settings)
+
+
+def get_requires_for_build_sdist(config_settings: ConfigSettings = None) -> List[str]:
+    """PEP 517: an sdist needs nothing extra."""
+    return []
+
+
+@_hook
+def prepare_metadata_for_build_wheel(
+    metadata_directory: str, config_settings: ConfigSettings = None
+) -> str:
+    """PEP 517: write ``<dist>.dist-info`` (METADATA, entry points, licenses) without compiling."""
+    from .builder import choose_interpreters, open_project
+    from .develop import dist_info_files
+    from .plan import plan_targets, platform_tag
+    from .wheel import WheelWriter
+
+    options = hook_options(config_settings)
+    project = open_project(options)
+    targets = plan_targets(project, choose_interpreters(project, options))
+    tags = [t.tag(platform_tag(t.interpreter)) for t in targets]
+    out = Path(metadata_directory)
+    writer = WheelWriter(out, project.name, project.version, tags)
+    files = dist_info_files(project)
+    files[f"{writer.dist_info}/WHEEL"] = writer.wheel_file().encode()
+    for arcname, data in files.items():
+        dest = out / arcname
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+    log.info(f"📝 Wrote {out / writer.dist_info}")
+    return writer.dist_info
+
+
+def prepare_metadata_for_build_editable(
+    metadata_directory: str, config_settings: ConfigSettings = None
+) -> str:
+    """PEP 660: the same metadata as for a wheel."""
+    return prepare_metadata_for_build_wheel(metadata_directory, config_settings)

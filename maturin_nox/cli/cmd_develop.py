@@ -1,0 +1,80 @@
+"""``maturin-nox develop``: build and install into the active environment, with maturin's flags."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..errors import ConfigError
+from .cmd_build import add_build_arguments, add_output_arguments, build_options
+
+__all__ = ["register", "run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the crate and install it (editable for a mixed project)."""
+    from ..develop import develop
+
+    if args.interpreter or args.find_interpreter:
+        raise ConfigError(
+            "develop builds for the active environment's interpreter; "
+            "drop -i/--interpreter and -f/--find-interpreter (activate another environment instead).",
+            key="interpreter",
+        )
+    result = develop(
+        build_options(args),
+        extras=tuple(args.extras),
+        skip_install=args.skip_install,
+        uv=True if args.uv else None,
+        pip_args=tuple(args.pip_arg),
+    )
+    if not result.installed:
+        where = f" to {result.extension}" if result.extension else ""
+        print(f"🛠 Built {result.name}-{result.version}{where}", file=sys.stderr)
+    elif result.changed:
+        how = "editable " if result.editable else ""
+        print(
+            f"🛠 Installed {result.name}-{result.version} ({how}into {result.env.path})",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    """Add the ``develop`` subcommand."""
+    parser = sub.add_parser(
+        "develop",
+        help="Build the crate and install it into the active virtualenv (editable when mixed)",
+        description=(
+            "Build for the interpreter of the active environment ($VIRTUAL_ENV, $CONDA_PREFIX "
+            "or a .venv here or above) and install there. Dev profile unless -r/--profile."
+        ),
+    )
+    add_build_arguments(parser)
+    parser.add_argument(
+        "-E",
+        "--extras",
+        action="append",
+        default=[],
+        help="Also install these extras' dependencies (comma-separated, repeatable)",
+    )
+    parser.add_argument(
+        "--skip-install",
+        action="store_true",
+        help="Only build the extension module in place (mixed projects); install nothing",
+    )
+    parser.add_argument(
+        "--uv",
+        action="store_true",
+        help="Install dependencies with uv (the default in uv-made environments)",
+    )
+    parser.add_argument(
+        "--pip-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="Extra argument for pip/uv when installing dependencies (repeatable)",
+    )
+    add_output_arguments(parser)
+    parser.set_defaults(func=run)
