@@ -183,13 +183,11 @@ def target_dir_for(project: Project, target: BuildTarget, options: BuildOptions)
     return Path(root) / "maturin-nox" / target.key
 
 
-def compile_target(
-    project: Project, target: BuildTarget, options: BuildOptions
-) -> List[cargo.Artifact]:
+def compile_target(project: Project, target: BuildTarget, options: BuildOptions) -> cargo.Artifacts:
     """Run cargo for one target and return the artifacts of the project's own package."""
     profile = resolve_profile(project, release=options.release, profile=options.profile)
     strip = project.config.strip if options.strip is None else options.strip
-    artifacts: List[cargo.Artifact] = []
+    artifacts = cargo.Artifacts()
     for bin_name in bin_names(project, strip=strip):  # [None] unless bins need rustc args
         cmd = cargo_command(
             project,
@@ -207,10 +205,16 @@ def compile_target(
 
             cmd, zig_env = zig_build_command(cmd)
             env.update(zig_env)
-        artifacts += cargo.run_build(
+        result = cargo.run_build(
             cmd, env=env, cwd=project.manifest_path.parent, quiet=options.quiet
         )
-    own = [a for a in artifacts if a.package_id == project.package["id"]]
+        artifacts.extend(result)
+        artifacts.linked_paths += [
+            p for p in result.linked_paths if p not in artifacts.linked_paths
+        ]
+    own = cargo.Artifacts()
+    own.extend(a for a in artifacts if a.package_id == project.package["id"])
+    own.linked_paths = list(getattr(artifacts, "linked_paths", []))
     if not own:
         raise BuildError(f"cargo built nothing for {project.crate_name} ({project.manifest_path}).")
     return own
@@ -279,7 +283,9 @@ def build_target(
     dist_info = _dist_info_files(project)
     stamp = target_dir_for(project, target, options) / "wheel-stamp.json"
     with tempfile.TemporaryDirectory(prefix="maturin-nox-repair-") as workdir:
-        platforms, policy, files = _platform(project, target, options, files, Path(workdir))
+        platforms, policy, files = _platform(
+            project, target, options, files, Path(workdir), artifacts.linked_paths
+        )
         tags = [target.tag(p) for p in platforms]
         tag = "-".join([target.python_tag, target.abi_tag, ".".join(platforms)])
         fingerprint = _fingerprint(files, executables, tags, dist_info, Path(workdir))
@@ -375,6 +381,7 @@ def _platform(
     options: BuildOptions,
     files: Dict[str, layout.Source],
     workdir: Path,
+    lib_dirs: Sequence[Path] = (),
 ) -> Tuple[List[str], Optional[str], Dict[str, layout.Source]]:
     """Platform tags from the audit (Linux), and the files after any repair."""
     plain = platform_tag(target.interpreter)
@@ -396,6 +403,8 @@ def _platform(
         mode=mode,  # type: ignore[arg-type]
         libs_dir=f"{escape_name(project.name)}.libs",
         zig=zig,
+        platform_tag=plain,
+        lib_dirs=list(lib_dirs),
     )
     for message in decision.messages:
         log.warning(message)

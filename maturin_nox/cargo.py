@@ -117,13 +117,21 @@ class Artifact:
     executable: Optional[Path]
 
 
+class Artifacts(List[Artifact]):
+    """A build's artifacts, plus the library folders its build scripts linked against."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linked_paths: List[Path] = []
+
+
 def run_build(
     cmd: Sequence[str],
     *,
     env: Mapping[str, str],
     cwd: Optional[Path] = None,
     quiet: bool = False,
-) -> List[Artifact]:
+) -> Artifacts:
     """Run a cargo build command with JSON messages and return its artifacts."""
     cmd = list(cmd)
     log.debug("Running %s", " ".join(cmd))
@@ -138,7 +146,7 @@ def run_build(
         )
     except OSError as exc:
         raise CargoError(f"Cannot run `{cmd[0]}`: {exc.strerror}.", cmd) from None
-    artifacts: List[Artifact] = []
+    artifacts = Artifacts()
     assert proc.stdout is not None
     for line in proc.stdout:
         if not line.startswith("{"):
@@ -147,6 +155,12 @@ def run_build(
             msg = json.loads(line)
         except json.JSONDecodeError:
             continue
+        if msg.get("reason") == "build-script-executed":
+            for linked in msg.get("linked_paths", ()):
+                # "native=/path", "dependency=/path" or a bare path
+                path = Path(linked.split("=", 1)[1] if "=" in linked else linked)
+                if path not in artifacts.linked_paths:
+                    artifacts.linked_paths.append(path)
         if msg.get("reason") == "compiler-artifact":
             target = msg.get("target", {})
             artifacts.append(

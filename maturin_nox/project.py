@@ -140,7 +140,13 @@ def locate_manifests(
             manifest = manifest / "Cargo.toml"
         if not manifest.is_file():
             raise ProjectError(f"{manifest} does not exist (from --manifest-path).", manifest)
-        return manifest, _pyproject_for(manifest)
+        pyproject = _pyproject_for(manifest)
+        if pyproject is not None and pyproject.parent == manifest.parent:
+            # a workspace root whose pyproject.toml names the member to build
+            rel = load_toml(pyproject).get("tool", {}).get("maturin", {}).get("manifest-path")
+            if isinstance(rel, str) and "package" not in load_toml(manifest):
+                return locate_manifests(None, manifest.parent)
+        return manifest, pyproject
     pyproject = cwd / "pyproject.toml"
     if pyproject.is_file():
         data = load_toml(pyproject)
@@ -353,6 +359,23 @@ def _module_name(
     package: Mapping[str, Any],
 ) -> str:
     """maturin's precedence: tool.maturin.module-name, [lib] name, project.name, package name."""
+    name = _module_name_unchecked(config, raw_manifest, pyproject, package)
+    if "-" in name:
+        key = "tool.maturin.module-name" if config.module_name else "[lib] name in Cargo.toml"
+        raise ConfigError(
+            f"The module name {name!r} contains a minus '-', which Python cannot import; "
+            f"set {key} (or tool.maturin.module-name) to a name with underscores.",
+            key=key,
+        )
+    return name
+
+
+def _module_name_unchecked(
+    config: MaturinConfig,
+    raw_manifest: Mapping[str, Any],
+    pyproject: Optional[Mapping[str, Any]],
+    package: Mapping[str, Any],
+) -> str:
     if config.module_name:
         return config.module_name
     lib = raw_manifest.get("lib", {})

@@ -155,3 +155,26 @@ def test_unchanged_inputs_reuse_the_wheel_and_a_python_edit_rebuilds_it(
     third = build(**kw)[0]
     assert not third.reused
     assert b"EDITED = True" in zipfile.ZipFile(third.path).read("pyo3_mixed/__init__.py")
+
+
+def test_linked_library_is_grafted_and_the_wheel_imports_without_the_original(
+    wheel_builder, fresh_venv, cargo_target, tmp_path: Path
+) -> None:
+    (wheel,) = wheel_builder("linked-lib", ("3.12",))
+    names = zipfile.ZipFile(wheel.path).namelist()
+    grafted = [n for n in names if n.startswith("linked_lib.libs/libtinymath-")]
+    assert grafted, names
+    assert "manylinux" in wheel.tag
+    originals = list((cargo_target / "maturin-nox" / wheel.target.key).rglob("libtinymath.so*"))
+    assert originals
+    python = fresh_venv("3.12")
+    pip_install(python, str(wheel.path))
+    hidden = []
+    try:
+        for lib in originals:  # out of reach: only the grafted copy can be loaded
+            lib.rename(lib.with_name(lib.name + ".hidden"))
+            hidden.append(lib)
+        assert "OK" in run_check(python, "linked-lib", tmp_path)
+    finally:
+        for lib in hidden:
+            lib.with_name(lib.name + ".hidden").rename(lib)
