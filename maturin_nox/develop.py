@@ -390,8 +390,9 @@ def _same_install(dist_info: Path, rows: Set[Tuple[str, str, str]], site: Path) 
     return have == rows and all((site / path).is_file() for path, _, _ in rows)
 
 
-def _remove_dist(dist_info: Path, site: Path, prefix: Path) -> None:
+def _remove_dist(dist_info: Path, scheme: Scheme, prefix: Path) -> None:
     """Uninstall by RECORD: its files, their bytecode, then folders left empty."""
+    site = scheme.purelib
     folders: Set[Path] = set()
     for path, _, _ in _read_record(dist_info):
         target = Path(os.path.normpath(site / path))
@@ -405,8 +406,10 @@ def _remove_dist(dist_info: Path, site: Path, prefix: Path) -> None:
                 _unlink(pyc)
             folders.add(cache)
     shutil.rmtree(dist_info, ignore_errors=True)
+    # The environment's own folders stay even when empty; the ones the install made go.
+    keep = {site, scheme.scripts, prefix, *(prefix / d for d in ("include", "lib", "lib64", "Lib"))}
     for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-        while folder != site and site in folder.parents:
+        while folder not in keep and prefix in folder.parents:
             try:
                 folder.rmdir()
             except OSError:
@@ -455,7 +458,7 @@ def install_payload(
     prefix = Path(os.path.commonpath([site, scheme.scripts, scheme.data]))
     for old in existing:
         log.debug("Removing the previous install %s", old)
-        _remove_dist(old, site, prefix)
+        _remove_dist(old, scheme, prefix)
     for dest, (data, executable) in planned.items():
         _write(dest, data, executable)
     record = f"{payload.dist_info}/RECORD"
