@@ -28,9 +28,7 @@ WHEELS = Path("/tmp/tc-wheels")
 VENVS = Path("/tmp/tc-venvs")
 
 # Extra `maturin build` arguments a crate needs under the reference tool.
-BUILD_ARGS: Dict[str, List[str]] = {
-    "linked-lib": ["--auditwheel", "skip"],
-}
+BUILD_ARGS: Dict[str, List[str]] = {}
 # maturin >= 1.6 dropped rust-cpython; verify that crate with an older maturin (e.g. 1.5.1).
 LEGACY_MATURIN = os.environ.get("MATURIN_LEGACY", "/tmp/maturin-old/bin/maturin")
 MATURIN: Dict[str, str] = {"rust-cpython": LEGACY_MATURIN}

@@ -1,4 +1,4 @@
-//! Native half of `with_data`: parses the packaged JSON-like `key=value` pairs.
+//! Native half of `with_data`: counts `key=value` lines.
 use pyo3::prelude::*;
 
 /// Count the `key=value` lines of a text.
