@@ -268,6 +268,8 @@ class MaturinRunner(VirtualEnvRunner):
         from .develop import develop
 
         self._install(deps, _CACHE, "package_deps")
+        # A develop install replaces whatever wheel was there: a later wheel run must reinstall.
+        (self.env_dir / INSTALLED_MARKER).unlink(missing_ok=True)
         result = develop(
             self._maturin_options(),
             extras=sorted(self.conf["extras"]),
