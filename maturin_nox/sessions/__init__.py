@@ -67,7 +67,8 @@ def _add(kind: str, cfg: SessionConfig, name: Optional[str]) -> None:
     run.__doc__ = _DOCS[kind]
     # No python= here: nox would ignore it with venv_backend="none" anyway. The
     # sessions read the interpreters from cfg, or from nox's --force-python (-P).
-    nox.session(name=session_name, venv_backend="none")(run)
+    # publish runs only when named: a bare `nox` must never upload anything.
+    nox.session(name=session_name, venv_backend="none", default=kind != "publish")(run)
 
 
 def _config(options: Mapping[str, Any]) -> SessionConfig:

@@ -7,6 +7,7 @@ noxfile's and the one nox was started from) and get paths back.
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Tuple, Union
@@ -76,7 +77,7 @@ class SessionConfig:
                 + ".",
                 key="names",
             )
-        command = test_command.split() if isinstance(test_command, str) else test_command
+        command = shlex.split(test_command) if isinstance(test_command, str) else test_command
         return cls(
             python=_tuple(python, "python"),
             wheel_dir=Path(wheel_dir) if wheel_dir is not None else None,
