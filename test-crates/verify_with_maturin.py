@@ -27,6 +27,21 @@ CARGO_TARGET_DIR = os.environ.get("CARGO_TARGET_DIR", "/tmp/tc-target")
 WHEELS = Path("/tmp/tc-wheels")
 VENVS = Path("/tmp/tc-venvs")
 
+# The crates this script knows about, in the order they are documented in README.md.
+CRATES = (
+    "pyo3-pure",
+    "pyo3-mixed",
+    "pyo3-abi3",
+    "pyo3-workspace",
+    "pyo3-ffi-pure",
+    "rust-cpython",
+    "hello-bin",
+    "cffi-pure",
+    "cffi-mixed",
+    "pyo3-bin",
+    "with-data",
+    "linked-lib",
+)
 # Extra `maturin build` arguments a crate needs under the reference tool.
 BUILD_ARGS: Dict[str, List[str]] = {}
 # maturin >= 1.6 dropped rust-cpython; verify that crate with an older maturin (e.g. 1.5.1).
@@ -58,10 +73,10 @@ def interpreter(version: str) -> str:
 
 def project_name(crate_dir: Path) -> str:
     """Read `[project] name` from a crate's pyproject.toml."""
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:
+        import tomli as tomllib
     with open(crate_dir / "pyproject.toml", "rb") as f:
         return str(tomllib.load(f)["project"]["name"])
 
@@ -90,12 +105,24 @@ def verify(crate: str, versions: List[str]) -> None:
     out = WHEELS / crate
     shutil.rmtree(out, ignore_errors=True)
     env = dict(os.environ, CARGO_TARGET_DIR=CARGO_TARGET_DIR)
-    base = [MATURIN.get(crate, "maturin"), "build", "--profile", "dev", "-o", str(out)] + BUILD_ARGS.get(crate, [])
+    base = [
+        MATURIN.get(crate, "maturin"),
+        "build",
+        "--profile",
+        "dev",
+        "-o",
+        str(out),
+        *BUILD_ARGS.get(crate, []),
+    ]
     if crate in ONE_INTERPRETER_PER_BUILD:
         for version in versions:
-            run(base + ["-i", build_interpreter(crate, version)], cwd=crate_dir, env=env)
+            run([*base, "-i", build_interpreter(crate, version)], cwd=crate_dir, env=env)
     else:
-        run(base + [arg for v in versions for arg in ("-i", build_interpreter(crate, v))], cwd=crate_dir, env=env)
+        run(
+            [*base, *(arg for v in versions for arg in ("-i", build_interpreter(crate, v)))],
+            cwd=crate_dir,
+            env=env,
+        )
     name = project_name(crate_dir)
     for version in versions:
         venv = VENVS / f"{crate}-{version}"
@@ -104,8 +131,8 @@ def verify(crate: str, versions: List[str]) -> None:
         py = str(venv / "bin" / "python")
         pip = [py, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         if PRE_INSTALL.get(crate):
-            run(pip + PRE_INSTALL[crate])
-        run(pip + ["--no-index", "--find-links", str(out), name])
+            run([*pip, *PRE_INSTALL[crate]])
+        run([*pip, "--no-index", "--find-links", str(out), name])
         with tempfile.TemporaryDirectory() as tmp:
             shutil.copy(crate_dir / "check_installed.py", tmp)
             run([py, "check_installed.py"], cwd=tmp)
@@ -120,7 +147,7 @@ def main() -> int:
     parser.add_argument("crates", nargs="*")
     parser.add_argument("-i", dest="versions", action="append", default=[])
     args = parser.parse_args()
-    crates = args.crates or sorted(p.name for p in HERE.iterdir() if (p / "check_installed.py").exists())
+    crates = args.crates or list(CRATES)
     for crate in crates:
         verify(crate, args.versions or ["3.9", "3.12"])
     return 0

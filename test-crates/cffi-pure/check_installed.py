@@ -16,7 +16,10 @@ def check(condition, message):
 import cffi_pure  # noqa: E402
 from cffi_pure import ffi, lib  # noqa: E402
 
-check("site-packages" in cffi_pure.__file__, f"imported from {cffi_pure.__file__}, not an installed wheel")
+check(
+    "site-packages" in cffi_pure.__file__,
+    f"imported from {cffi_pure.__file__}, not an installed wheel",
+)
 check(lib.cffi_pure_add(40, 2) == 42, "cffi_pure_add(40, 2) != 42")
 check(lib.cffi_pure_add(2**31 - 1, 1) == -(2**31), "cffi_pure_add does not wrap like i32")
 origin = lib.cffi_pure_origin()
@@ -28,10 +31,16 @@ check(ffi.sizeof("Point") == 16, f"sizeof(Point) is {ffi.sizeof('Point')}")
 dist = metadata.distribution(CRATE)
 md = dist.metadata
 check(md["Version"] == "0.1.0", f"Version is {md['Version']!r}")
-check(md["Summary"] == "cffi bindings to a Rust cdylib, pure Rust layout", f"Summary is {md['Summary']!r}")
+check(
+    md["Summary"] == "cffi bindings to a Rust cdylib, pure Rust layout",
+    f"Summary is {md['Summary']!r}",
+)
 check(md["Requires-Python"] == ">=3.8", f"Requires-Python is {md['Requires-Python']!r}")
 check("Programming Language :: C" in (md.get_all("Classifier") or []), "classifier missing")
-check(any(r.split(";")[0].strip() == "cffi" for r in (dist.requires or [])), f"cffi not required: {dist.requires!r}")
+check(
+    any(r.split(";")[0].strip() == "cffi" for r in (dist.requires or [])),
+    f"cffi not required: {dist.requires!r}",
+)
 files = [str(f).replace("\\", "/") for f in (dist.files or [])]
 check("cffi_pure/ffi.py" in files, "cffi_pure/ffi.py not installed")
 

@@ -24,18 +24,30 @@ def raises(exc_type, func, *args):
 
 import pyo3_ffi_pure  # noqa: E402
 
-check("site-packages" in pyo3_ffi_pure.__file__, f"imported from {pyo3_ffi_pure.__file__}, not an installed wheel")
+check(
+    "site-packages" in pyo3_ffi_pure.__file__,
+    f"imported from {pyo3_ffi_pure.__file__}, not an installed wheel",
+)
 check(pyo3_ffi_pure.sum(40, 2) == 42, "sum(40, 2) != 42")
 check(pyo3_ffi_pure.sum(-5, 3) == -2, "sum(-5, 3) != -2")
 check(raises(TypeError, pyo3_ffi_pure.sum, 1), "sum(1) did not raise TypeError")
 check(raises(TypeError, pyo3_ffi_pure.sum, "a", 1), "sum('a', 1) did not raise TypeError")
-check(raises(OverflowError, pyo3_ffi_pure.sum, 2**62, 2**62), "sum(2**62, 2**62) did not raise OverflowError")
-check(pyo3_ffi_pure.__doc__ == "A module written against the raw pyo3-ffi C API.", "module docstring is wrong")
+check(
+    raises(OverflowError, pyo3_ffi_pure.sum, 2**62, 2**62),
+    "sum(2**62, 2**62) did not raise OverflowError",
+)
+check(
+    pyo3_ffi_pure.__doc__ == "A module written against the raw pyo3-ffi C API.",
+    "module docstring is wrong",
+)
 
 dist = metadata.distribution(CRATE)
 md = dist.metadata
 check(md["Version"] == "1.0.0", f"Version is {md['Version']!r}")
-check(md["Summary"] == "A module written against the raw pyo3-ffi C API", f"Summary is {md['Summary']!r}")
+check(
+    md["Summary"] == "A module written against the raw pyo3-ffi C API",
+    f"Summary is {md['Summary']!r}",
+)
 check(md["Requires-Python"] == ">=3.8", f"Requires-Python is {md['Requires-Python']!r}")
 check("Programming Language :: C" in (md.get_all("Classifier") or []), "classifier missing")
 

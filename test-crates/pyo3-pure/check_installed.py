@@ -20,7 +20,10 @@ def installed_files(dist):
 
 import pyo3_pure  # noqa: E402
 
-check("site-packages" in pyo3_pure.__file__, f"imported from {pyo3_pure.__file__}, not an installed wheel")
+check(
+    "site-packages" in pyo3_pure.__file__,
+    f"imported from {pyo3_pure.__file__}, not an installed wheel",
+)
 check(pyo3_pure.add(2, 3) == 5, "add(2, 3) != 5")
 check(pyo3_pure.add(-7, 7) == 0, "add(-7, 7) != 0")
 check(pyo3_pure.DummyClass.get_42() == 42, "DummyClass.get_42() != 42")
@@ -47,15 +50,22 @@ check(
     f"Project-URL is {md.get_all('Project-URL')!r}",
 )
 check(md["License"] == "MIT", f"License is {md['License']!r}")
-check((md["Description-Content-Type"] or "").startswith("text/markdown"), "README not declared as text/markdown")
+check(
+    (md["Description-Content-Type"] or "").startswith("text/markdown"),
+    "README not declared as text/markdown",
+)
 check("# pyo3-pure" in (md.get_payload() or ""), "README text missing from the description")
 check(list(dist.entry_points) == [], f"unexpected entry points {list(dist.entry_points)!r}")
 
 files = installed_files(dist)
 check("pyo3_pure/__init__.pyi" in files, "stub pyo3_pure/__init__.pyi not installed")
 check("pyo3_pure/py.typed" in files, "marker pyo3_pure/py.typed not installed")
-check(any(f.endswith(".dist-info/licenses/LICENSE") or f.endswith(".dist-info/LICENSE") for f in files),
-      "LICENSE file missing from .dist-info")
+check(
+    any(
+        f.endswith(".dist-info/licenses/LICENSE") or f.endswith(".dist-info/LICENSE") for f in files
+    ),
+    "LICENSE file missing from .dist-info",
+)
 
 if failures:
     for failure in failures:

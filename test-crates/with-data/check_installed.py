@@ -19,7 +19,10 @@ def check(condition, message):
 import with_data  # noqa: E402
 import with_data_helpers  # noqa: E402
 
-check("site-packages" in with_data.__file__, f"imported from {with_data.__file__}, not an installed wheel")
+check(
+    "site-packages" in with_data.__file__,
+    f"imported from {with_data.__file__}, not an installed wheel",
+)
 check(with_data.count_pairs("a=1\nb\nc=2") == 2, "count_pairs counted wrong")
 check(with_data.load_defaults() == {"colour": "blue", "size": 3}, "packaged defaults.json is wrong")
 check(with_data_helpers.shout("hi") == "HI!", "with_data_helpers.shout is wrong")
@@ -27,7 +30,10 @@ check(with_data_helpers.shout("hi") == "HI!", "with_data_helpers.shout is wrong"
 dist = metadata.distribution(CRATE)
 md = dist.metadata
 check(md["Version"] == "0.6.0", f"Version is {md['Version']!r}")
-check(md["Summary"] == "A pyo3 mixed crate that ships many kinds of files", f"Summary is {md['Summary']!r}")
+check(
+    md["Summary"] == "A pyo3 mixed crate that ships many kinds of files",
+    f"Summary is {md['Summary']!r}",
+)
 check(md["Requires-Python"] == ">=3.8", f"Requires-Python is {md['Requires-Python']!r}")
 check("Typing :: Typed" in (md.get_all("Classifier") or []), "classifier missing")
 
@@ -36,7 +42,9 @@ files = {str(f).replace("\\", "/"): f for f in (dist.files or [])}
 
 def installed(suffix):
     """Return True if a RECORD entry ends with suffix and the file exists on disk."""
-    return any(name.endswith(suffix) and os.path.exists(dist.locate_file(f)) for name, f in files.items())
+    return any(
+        name.endswith(suffix) and os.path.exists(dist.locate_file(f)) for name, f in files.items()
+    )
 
 
 for expected in (
@@ -50,15 +58,22 @@ for expected in (
 ):
     check(expected in files, f"{expected} not installed")
 for unwanted in ("local_settings.py", "scratch.tmp", "notes.txt", ".gitignore"):
-    check(not any(name.endswith(unwanted) for name in files), f"{unwanted} must not be in the wheel")
+    check(
+        not any(name.endswith(unwanted) for name in files), f"{unwanted} must not be in the wheel"
+    )
 check(installed("/with_data.h"), "header with_data.h (from .data/headers) not installed")
-check(installed("share/with-data/sample.cfg"), "share/with-data/sample.cfg (from .data/data) not installed")
+check(
+    installed("share/with-data/sample.cfg"),
+    "share/with-data/sample.cfg (from .data/data) not installed",
+)
 
 script = shutil.which("with-data-hello", path=os.path.dirname(sys.executable))
 if script is None:
-    failures.append("script with-data-hello (from .data/scripts) not installed next to the interpreter")
+    failures.append(
+        "script with-data-hello (from .data/scripts) not installed next to the interpreter"
+    )
 else:
-    out = subprocess.run([script], stdout=subprocess.PIPE, universal_newlines=True).stdout
+    out = subprocess.run([script], stdout=subprocess.PIPE, text=True).stdout
     check(out == "hello from with-data scripts\n", f"with-data-hello printed {out!r}")
 
 if failures:

@@ -3,7 +3,7 @@
 from .cffi_mixed import ffi, lib
 from .shapes import area
 
-__all__ = ["ffi", "lib", "area", "byte_length"]
+__all__ = ["area", "byte_length", "ffi", "lib"]
 
 
 def byte_length(text: str) -> int:

@@ -3,7 +3,7 @@
 from ._native import get_21, sum_as_string
 from .pure.greet import greeting
 
-__all__ = ["get_21", "get_42", "sum_as_string", "greeting", "main", "plugin"]
+__all__ = ["get_21", "get_42", "greeting", "main", "plugin", "sum_as_string"]
 
 
 def get_42() -> int:

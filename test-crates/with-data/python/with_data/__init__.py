@@ -5,7 +5,7 @@ import os
 
 from .with_data import count_pairs
 
-__all__ = ["count_pairs", "load_defaults", "asset_path"]
+__all__ = ["asset_path", "count_pairs", "load_defaults"]
 
 
 def asset_path(name: str) -> str:
