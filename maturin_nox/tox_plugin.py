@@ -80,7 +80,7 @@ class MaturinRunner(VirtualEnvRunner):
             keys=["maturin_target_dir"],
             of_type=str,
             default="",
-            desc=f"cargo target directory (default: ${TARGET_DIR_ENV}, else the crate's own)",
+            desc=f"cargo target directory (${TARGET_DIR_ENV} wins when set; default: the crate's own)",
         )
         self.conf.add_config(
             keys=["maturin_features"],
@@ -183,7 +183,10 @@ class MaturinRunner(VirtualEnvRunner):
         """BuildOptions from the environment's config and the plugin process's environment."""
         root = Path(self.core["tox_root"])
         manifest = str(self.conf["maturin_manifest_path"])
-        target = str(self.conf["maturin_target_dir"]) or os.environ.get(TARGET_DIR_ENV, "")
+        # Like CARGO_TARGET_DIR over build.target-dir, the environment variable wins: it is how a
+        # CI job or a test suite shares one cargo cache across projects. Read here, in the tox
+        # process, because tox does not pass it into the environments.
+        target = os.environ.get(TARGET_DIR_ENV) or str(self.conf["maturin_target_dir"])
         return BuildOptions(
             manifest_path=(root / manifest) if manifest else None,
             cwd=Path(self.core["package_root"]),
