@@ -7,11 +7,18 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..builder import BuildOptions
 from ..publish import publish
 from .cmd_build import add_build_arguments, add_output_arguments, build_options
 from .cmd_upload import add_upload_arguments, print_report, repository_from_args
 
-__all__ = ["register", "run"]
+__all__ = ["publish_build_options", "register", "run"]
+
+
+def publish_build_options(args: argparse.Namespace) -> BuildOptions:
+    """The build options of a publish: release unless --debug, stripped unless --no-strip."""
+    # maturin publish strips unless --no-strip, whatever pyproject.toml says.
+    return build_options(args, out_dir=args.out, strip=args.strip is not False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,8 +27,7 @@ def run(args: argparse.Namespace) -> int:
         # As maturin does: on CI nobody can answer a prompt, so a missing secret is an error.
         args.non_interactive = True
     repository = repository_from_args(args)
-    # maturin publish strips unless --no-strip, whatever pyproject.toml says.
-    options = build_options(args, out_dir=args.out, strip=args.strip is not False)
+    options = publish_build_options(args)
     result = publish(
         repository,
         options,
