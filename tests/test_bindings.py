@@ -260,3 +260,54 @@ def test_unknown_bindings_in_pyproject_is_a_config_error(tmp_path):
     toml.write_text(toml.read_text().replace('bindings = "bin"', 'bindings = "wasm"'))
     with pytest.raises(ConfigError, match=r"tool\.maturin\.bindings"):
         maturin_nox.build(manifest_path=crate, out_dir=tmp_path / "out")
+
+
+# --- uniffi -------------------------------------------------------------------------------
+
+FAKE_BINDGEN = """#!/bin/sh
+# stands in for uniffi-bindgen: records its arguments, writes one module
+out=""
+while [ $# -gt 0 ]; do
+  [ "$1" = "--out-dir" ] && out="$2"
+  echo "$1" >> "$ARGS_LOG"
+  shift
+done
+echo "def add(a, b): return a + b" > "$out/math_ops.py"
+"""
+
+
+def test_uniffi_files_from_bindgen_on_path(tmp_path, monkeypatch):
+    """Unit test with a stand-in uniffi-bindgen (a real uniffi crate is not in the suite yet)."""
+    from maturin_nox.plan import BuildTarget
+    from maturin_nox.project import load_project
+    from maturin_nox.uniffi import uniffi_files
+
+    crate = copy_crate("cffi-pure", tmp_path / "crate")
+    (crate / "uniffi.toml").write_text('[bindings.python]\ncdylib_name = "mathops"\n')
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    script = bindir / "uniffi-bindgen"
+    script.write_text(FAKE_BINDGEN)
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("ARGS_LOG", str(tmp_path / "args"))
+    lib = tmp_path / "libcffi_pure.so"
+    lib.write_bytes(b"\x7fELF")
+    project = load_project(crate)
+    files = uniffi_files(project, BuildTarget("py3-none", "py3", "none", None), lib)
+    assert files["cffi_pure/__init__.py"] == b"from .math_ops import *  # NOQA\n"
+    assert files["cffi_pure/math_ops.py"].startswith(b"def add")
+    assert files["cffi_pure/libmathops.so"] == lib
+    args = (tmp_path / "args").read_text().split()
+    assert args[:4] == ["generate", "--no-format", "--language", "python"]
+    assert "--library" in args and str(lib) in args and str(crate / "uniffi.toml") in args
+
+
+def test_uniffi_without_bindgen_names_the_ways_to_get_it(tmp_path, monkeypatch):
+    from maturin_nox.project import load_project
+    from maturin_nox.uniffi import uniffi_bindgen_command
+
+    project = load_project(CRATES / "cffi-pure")
+    monkeypatch.setattr("maturin_nox.uniffi.shutil.which", lambda name: None)
+    with pytest.raises(BuildError, match="pip install uniffi-bindgen"):
+        uniffi_bindgen_command(project)

@@ -1,0 +1,125 @@
+"""uniffi bindings: ``uniffi-bindgen generate --library`` writes the Python
+modules, an ``__init__.py`` re-exports them, the cdylib sits beside them.
+
+As maturin: ``uniffi-bindgen`` is the crate's own ``uniffi-bindgen`` binary
+(``cargo run --bin uniffi-bindgen``), else one in its workspace, else the
+``uniffi-bindgen`` command on PATH (``pip install uniffi-bindgen``). A
+``uniffi.toml`` beside Cargo.toml is passed with ``--config`` and its
+``bindings.python.cdylib_name`` names the library file.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from .cargo import cargo_executable
+from .errors import BuildError
+from .layout import Source
+from .plan import BuildTarget
+from .project import Project
+from .toml import load_toml
+
+__all__ = ["uniffi_bindgen_command", "uniffi_files"]
+
+log = logging.getLogger("maturin_nox")
+
+
+def _bindgen_bin(package: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
+    for target in package.get("targets", []):
+        if target.get("name") == "uniffi-bindgen" and "bin" in target.get("kind", []):
+            return target  # type: ignore[no-any-return]
+    return None
+
+
+def uniffi_bindgen_command(project: Project) -> Tuple[List[str], Path]:
+    """The ``uniffi-bindgen`` command to run and the folder to run it in."""
+    crate_dir = project.manifest_path.parent
+    own = _bindgen_bin(project.package)
+    members = set(project.cargo_metadata.get("workspace_members", []))
+    in_workspace = [
+        (p, t)
+        for p in project.cargo_metadata.get("packages", [])
+        if p.get("id") in members
+        for t in [_bindgen_bin(p)]
+        if t is not None
+    ]
+    if own is not None or in_workspace:
+        target = own if own is not None else in_workspace[0][1]
+        cmd = [cargo_executable(), "run", "--quiet", "--bin", "uniffi-bindgen"]
+        cwd = crate_dir
+        if own is not None:
+            cmd += ["--manifest-path", str(project.manifest_path)]
+        else:
+            cwd = project.workspace_root
+        if target.get("required-features"):
+            cmd += ["--features", ",".join(target["required-features"])]
+        return cmd, cwd
+    exe = shutil.which("uniffi-bindgen")
+    if exe is None:
+        raise BuildError(
+            f"{project.crate_name} uses uniffi bindings but uniffi-bindgen was not found: add a "
+            "`uniffi-bindgen` [[bin]] to the crate or its workspace, or install it "
+            "(`pip install uniffi-bindgen`)."
+        )
+    return [exe], crate_dir
+
+
+def _library_name(project: Project, cdylib_path: Path, system: str) -> str:
+    config = project.manifest_path.parent / "uniffi.toml"
+    if config.is_file():
+        python = load_toml(config).get("bindings", {}).get("python", {})
+        name = python.get("cdylib_name") if isinstance(python, dict) else None
+        if isinstance(name, str):
+            # the names uniffi's Python loader looks for
+            if system == "darwin":
+                return f"lib{name}.dylib"
+            return f"{name}.dll" if system == "windows" else f"lib{name}.so"
+    return cdylib_path.name
+
+
+def _package_arcname(project: Project) -> str:
+    parts = project.module_name.split(".")
+    if not project.mixed:
+        return parts[-1]
+    rust_module = parts[:-1] if len(parts) > 1 else parts
+    return "/".join([*rust_module, parts[-1]])
+
+
+def uniffi_files(project: Project, target: BuildTarget, cdylib_path: Path) -> Dict[str, Source]:
+    """The uniffi package's files by archive name: ``__init__.py``, generated modules, the library."""
+    cmd, cwd = uniffi_bindgen_command(project)
+    config = project.manifest_path.parent / "uniffi.toml"
+    system = target.interpreter.system if target.interpreter is not None else "linux"
+    package = _package_arcname(project)
+    with tempfile.TemporaryDirectory(prefix="maturin-nox-uniffi-") as tmp:
+        out_dir = Path(tmp)
+        cmd = [*cmd, "generate", "--no-format", "--language", "python", "--out-dir", str(out_dir)]
+        if config.is_file():
+            cmd += ["--config", str(config)]
+        cmd += ["--library", str(cdylib_path)]
+        log.debug("Running %s", " ".join(cmd))
+        try:
+            proc = subprocess.run(cmd, cwd=str(cwd), capture_output=True, text=True)
+        except OSError as exc:
+            raise BuildError(f"Cannot run `{cmd[0]}`: {exc.strerror}.") from None
+        if proc.returncode != 0:
+            tail = " | ".join(proc.stderr.strip().splitlines()[-5:]) or "no output"
+            raise BuildError(f"`uniffi-bindgen generate` failed for {project.crate_name}: {tail}")
+        names = sorted(p.stem for p in out_dir.glob("*.py"))
+        if not names:
+            raise BuildError(
+                f"uniffi-bindgen wrote no Python module for {project.crate_name}; "
+                "does the library export anything with #[uniffi::export] or a .udl file?"
+            )
+        files: Dict[str, Source] = {
+            f"{package}/{name}.py": (out_dir / f"{name}.py").read_bytes() for name in names
+        }
+    init = "".join(f"from .{name} import *  # NOQA\n" for name in names)
+    files[f"{package}/__init__.py"] = init.encode()
+    files[f"{package}/{_library_name(project, cdylib_path, system)}"] = cdylib_path
+    return files
