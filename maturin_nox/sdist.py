@@ -34,7 +34,7 @@ from .errors import CargoError, ConfigError, ProjectError
 from .layout import git_ignored, include_files, is_excluded
 from .project import Project, load_project, locate_manifests
 from .toml import load_toml, loads_toml
-from .wheel import escape_name
+from .wheel import escape_name, publish_mode
 
 __all__ = ["build_sdist", "sdist_file_list", "sdist_filename"]
 
@@ -837,6 +837,7 @@ def _write_tar(path: Path, top: str, files: Mapping[str, Source]) -> Path:
                 info.uid = info.gid = 0
                 info.uname = info.gname = ""
                 tar.addfile(info, io.BytesIO(data))
+        publish_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -229,11 +229,19 @@ class WheelWriter:
                 record_name = f"{self.dist_info}/RECORD"
                 writer.writerow([record_name, "", ""])
                 zf.writestr(_zipinfo(record_name, date_time, False), record.getvalue())
+            publish_mode(tmp)
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         return self.path
+
+
+def publish_mode(path: str) -> None:
+    """Give a finished temp file the mode a normal file gets (mkstemp makes it 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o644 & ~umask)
 
 
 def _zipinfo(
