@@ -95,9 +95,8 @@ def _maturin_build(crate: str, version: str, out: Path, target: Path) -> Path:
     env = {**os.environ, "CARGO_TARGET_DIR": str(target)}
     from conftest import pyenv_python
 
-    manifest = CRATES / crate / "Cargo.toml"
-    proc = subprocess.run(
-        ["maturin", "build", "-q", "-m", str(manifest), "-i", str(pyenv_python(version)), "-o", str(out)],
+    proc = subprocess.run(  # from the project folder, as a user runs it
+        ["maturin", "build", "-q", "-i", str(pyenv_python(version)), "-o", str(out)],
         capture_output=True,
         text=True,
         env=env,
