@@ -33,7 +33,9 @@ pytestmark = pytest.mark.slow
 def copy_crate(crate: str, dest: Path, noxfile: Optional[str] = NOXFILE) -> Path:
     """A copy of a test crate without build outputs, with a noxfile."""
     ignore = shutil.ignore_patterns("target", ".nox", "*.so", "__pycache__", ".pytest_cache")
-    shutil.copytree(CRATES / crate, dest, ignore=ignore)
+    # Fresh mtimes: with copy2's old ones, cargo could take a newer build of another
+    # copy of this crate in the shared target dir for up to date.
+    shutil.copytree(CRATES / crate, dest, ignore=ignore, copy_function=shutil.copy)
     if noxfile is not None:
         (dest / "noxfile.py").write_text(noxfile)
     return dest
