@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import logging
 import os
 import re
@@ -150,13 +149,6 @@ def _with_configured(
     opts: BuildOptions, defaults: BuildOptions, cfg: SessionConfig
 ) -> BuildOptions:
     """Apply ``build_options=`` from the noxfile where the posargs left the default."""
-    fields = {f.name for f in dataclasses.fields(opts)}
-    unknown = sorted(set(cfg.build_options) - fields)
-    if unknown:
-        raise ConfigError(
-            f"build_options has an unknown key {unknown[0]!r}; see maturin_nox.BuildOptions.",
-            key="build_options",
-        )
     changes = {
         key: value
         for key, value in cfg.build_options.items()

@@ -42,6 +42,22 @@ def _tuple(value: Union[str, Sequence[str], None], what: str) -> Optional[Tuple[
     return items
 
 
+def _check_build_options(options: Mapping[str, Any]) -> None:
+    """Refuse a build_options key BuildOptions does not have, when the noxfile loads."""
+    import dataclasses
+
+    from ..builder import BuildOptions
+
+    fields = {f.name for f in dataclasses.fields(BuildOptions)}
+    unknown = sorted(set(options) - fields)
+    if unknown:
+        raise ConfigError(
+            f"build_options has an unknown key {unknown[0]!r}; "
+            f"the keys are the fields of maturin_nox.BuildOptions: {', '.join(sorted(fields))}.",
+            key="build_options",
+        )
+
+
 @dataclass(frozen=True)
 class SessionConfig:
     """Options shared by every reusable session (see :func:`maturin_nox.sessions.register`)."""
@@ -77,6 +93,7 @@ class SessionConfig:
                 + ".",
                 key="names",
             )
+        _check_build_options(build_options or {})
         command = shlex.split(test_command) if isinstance(test_command, str) else test_command
         return cls(
             python=_tuple(python, "python"),
