@@ -23,7 +23,10 @@ def links_python(project: Project) -> bool:
         return False
     from .project import _reachable
 
-    deps = _reachable(project.cargo_metadata, str(project.package["id"]))
+    meta = getattr(project, "cargo_metadata", None)  # stand-in projects in unit tests have none
+    if not meta:
+        return False
+    deps = _reachable(meta, str(project.package["id"]))
     return "pyo3" in deps or "pyo3-ffi" in deps
 
 
