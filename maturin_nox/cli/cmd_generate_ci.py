@@ -20,6 +20,9 @@ def run(args: argparse.Namespace) -> int:
         print(text, end="")
         return 0
     path = Path(args.output)
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise ConfigError(f"Cannot write the workflow to {path}: {blocking} is not a folder.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
