@@ -219,3 +219,9 @@ def test_ready_made_ci_matrix_noxfile_builds_tests_and_audits(mixed: Path, tmp_p
     recorded = results(project)
     assert len(recorded) == 2
     assert all(e["audit"]["ok"] and len(e["tests"]) == 1 for e in recorded.values())
+
+
+def test_the_project_noxfile_lists_its_own_tasks() -> None:
+    out = ok(nox(REPO, "-l", noxfile=REPO / "noxfile.py"))
+    for name in ("lint", "tests", "benchmarks"):
+        assert f" {name} -> " in out, out
