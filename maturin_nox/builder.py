@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -188,6 +189,7 @@ def compile_target(project: Project, target: BuildTarget, options: BuildOptions)
     profile = resolve_profile(project, release=options.release, profile=options.profile)
     strip = project.config.strip if options.strip is None else options.strip
     artifacts = cargo.Artifacts()
+    _claim_target_dir(project, target_dir_for(project, target, options), profile)
     for bin_name in bin_names(project, strip=strip):  # [None] unless bins need rustc args
         cmd = cargo_command(
             project,
@@ -218,6 +220,34 @@ def compile_target(project: Project, target: BuildTarget, options: BuildOptions)
     if not own:
         raise BuildError(f"cargo built nothing for {project.crate_name} ({project.manifest_path}).")
     return own
+
+
+def _claim_target_dir(project: Project, target_dir: Path, profile: str) -> None:
+    """Make sure a shared target dir holds no same-named crate from another checkout.
+
+    A cdylib's file name carries no hash, so two copies of one crate sharing a
+    target dir write the same file, and cargo may call one copy fresh while the
+    file holds the other's build. The dir records which manifest last built each
+    crate; on a change of owner only that crate is cleaned (its dependencies stay).
+    """
+    owners_file = target_dir / "maturin-nox-owners.json"
+    try:
+        owners = json.loads(owners_file.read_text())
+    except (OSError, ValueError):
+        owners = {}
+    name, manifest = project.crate_name, str(project.manifest_path)
+    if owners.get(name) == manifest:
+        return
+    if name in owners:
+        log.debug("Cleaning %s in %s: last built from %s", name, target_dir, owners[name])
+        cmd = [cargo.cargo_executable(), "clean", "-q", "-p", name, "--manifest-path", manifest]
+        cmd += ["--target-dir", str(target_dir), *project.cargo_flags()]
+        subprocess.run(cmd, capture_output=True)
+    owners[name] = manifest
+    target_dir.mkdir(parents=True, exist_ok=True)
+    tmp = owners_file.with_name(f"{owners_file.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(owners, indent=1, sort_keys=True))
+    os.replace(tmp, owners_file)
 
 
 def _cdylib(project: Project, artifacts: Sequence[cargo.Artifact]) -> Path:
