@@ -249,3 +249,16 @@ def test_publish_builds_release_and_strips_unless_told_otherwise() -> None:
     assert _options("--debug").release is False
     assert _options("--no-strip").strip is False
     assert _options("-o", "dist").out_dir == Path("dist")
+
+
+def test_plain_linux_wheels_are_refused_for_pypi_only(tmp_path: Path) -> None:
+    from maturin_nox.errors import UploadError
+    from maturin_nox.publish import refuse_plain_linux_on_pypi
+    from maturin_nox.upload import DEFAULT_REPOSITORY, Repository
+
+    wheel = tmp_path / "demo-0.1.0-cp312-cp312-linux_x86_64.whl"
+    with pytest.raises(UploadError, match="plain linux platform tag"):
+        refuse_plain_linux_on_pypi([wheel], Repository(DEFAULT_REPOSITORY, "__token__", "x"))
+    refuse_plain_linux_on_pypi([wheel], Repository("http://127.0.0.1:8080/", "alice", "x"))
+    many = tmp_path / "demo-0.1.0-cp312-cp312-manylinux_2_17_x86_64.whl"
+    refuse_plain_linux_on_pypi([many], Repository(DEFAULT_REPOSITORY, "__token__", "x"))
