@@ -254,6 +254,11 @@ def cffi_declarations(header: Path, python: Path) -> bytes:
                 )
             log.info("🎁 Installed cffi")
             proc = _run_python(python, args)
+        elif missing and Path(sys.executable) != python:
+            # ffi.py is plain Python, the same whichever interpreter writes it, and
+            # maturin-nox's own interpreter always has cffi (a dependency of ours).
+            log.info(f"cffi is not installed in {python}; generating ffi.py with {sys.executable}")
+            proc = _run_python(Path(sys.executable), args)
         if proc.returncode != 0:
             hint = (
                 f"; install cffi into that interpreter (`{python} -m pip install cffi`)"
