@@ -74,6 +74,7 @@ class Payload:
     tags: Tuple[str, ...]
     files: Mapping[str, bytes]
     executables: FrozenSet[str] = frozenset()
+    editable: bool = False  # a .pth serves the sources; build outputs were put beside them
     extension: Optional[Path] = None  # the compiled module placed in the source tree, if any
 
     @property
@@ -119,44 +120,99 @@ def _cdylib(project: Project, filenames: Sequence[Path]) -> Path:
     )
 
 
-def _place_extension(project: Project, source: Path, dest: Path) -> bool:
-    """Copy the extension into the source tree unless the same build is already there."""
+def _same_file(dest: Path, source: Path) -> bool:
     try:
         have, new = dest.stat(), source.stat()
-        if have.st_size == new.st_size and have.st_mtime_ns == new.st_mtime_ns:
-            return False
     except OSError:
-        pass
+        return False
+    return have.st_size == new.st_size and have.st_mtime_ns == new.st_mtime_ns
+
+
+def _same_bytes(dest: Path, data: bytes) -> bool:
+    try:
+        return dest.stat().st_size == len(data) and dest.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _place(dest: Path, source: Union[Path, bytes]) -> bool:
+    """Put a build output into the source tree unless the same one is already there."""
+    if _same_file(dest, source) if isinstance(source, Path) else _same_bytes(dest, source):
+        return False
     # Write beside and rename: a Python process that has the old module mapped keeps
     # its inode instead of crashing on a file rewritten under it.
+    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.maturin-nox.tmp")
-    shutil.copy2(source, tmp)
+    if isinstance(source, Path):
+        shutil.copy2(source, tmp)  # keeps the mtime, which the next run compares
+    else:
+        tmp.write_bytes(source)
     os.replace(tmp, dest)
-    log.info(f"📦 Copied the extension module to {dest}")
-    if dest not in layout.git_ignored(project.root, [dest]):
-        log.info(f"💡 Add {dest.name} to .gitignore (e.g. a `*.so` line): it is a build output.")
+    log.info(f"📦 Copied {dest.name} into the source tree at {dest.parent}")
     return True
+
+
+def _hint_gitignore(project: Project, placed: Sequence[Path]) -> None:
+    """Build outputs in the source tree should not be committed: say so once."""
+    ignored = layout.git_ignored(project.root, placed)
+    for path in placed:
+        if path not in ignored:
+            log.info(
+                f"💡 Add {path.name} to .gitignore (e.g. a `*.so` line): it is a build output."
+            )
+
+
+def _pth(project: Project) -> Dict[str, bytes]:
+    """The .pth file that puts the python-source folder on sys.path, as maturin names it."""
+    return {f"{escape_name(project.name)}.pth": str(project.python_source.resolve()).encode()}
+
+
+def _wheel_payload(project: Project, target: BuildTarget, options: BuildOptions) -> Payload:
+    """cffi, bin, uniffi: the wheel build lays out, read back (no audit for a local install)."""
+    with tempfile.TemporaryDirectory(prefix="maturin-nox-develop-") as tmp:
+        built = build_target(project, target, options.replace(compatibility="linux"), Path(tmp))
+        contents = read_wheel(built.path)
+    files = {a: d for a, d in contents.files.items() if a != f"{contents.dist_info}/RECORD"}
+    return Payload(
+        project.name,
+        project.version,
+        tuple(contents.wheel_tags()),
+        files,
+        frozenset(contents.executables),
+    )
+
+
+def _editable_from_wheel(project: Project, payload: Payload) -> Payload:
+    """Make a mixed project's wheel editable: sources stay live, generated modules go beside them."""
+    top = project.module_name.split(".")[0] + "/"
+    sources = set(layout.python_files(project))
+    kept: Dict[str, bytes] = {}
+    placed: List[Path] = []
+    extension: Optional[Path] = None
+    for arcname, data in payload.files.items():
+        if arcname in sources:
+            continue  # served from the source tree through the .pth
+        if arcname.startswith(top):  # generated glue (cffi, uniffi) must sit beside the sources
+            dest = project.python_source / arcname
+            if _place(dest, data):
+                placed.append(dest)
+            if dest.suffix in (".so", ".pyd", ".dylib", ".dll"):
+                extension = dest
+            continue
+        kept[arcname] = data
+    _hint_gitignore(project, placed)
+    kept.update(_pth(project))
+    return dataclasses.replace(payload, files=kept, editable=True, extension=extension)
 
 
 def build_payload(
     project: Project, target: BuildTarget, options: BuildOptions, *, editable: bool
 ) -> Payload:
     """Compile the target and collect its wheel's files; editable mixed projects get a .pth."""
-    tags = (target.tag(platform_tag(target.interpreter)),)
     if project.bindings.kind not in _NATIVE:
-        # cffi, bin, uniffi: their wheel is laid out by build; no audit for a local install.
-        with tempfile.TemporaryDirectory(prefix="maturin-nox-develop-") as tmp:
-            built = build_target(project, target, options.replace(compatibility="linux"), Path(tmp))
-            contents = read_wheel(built.path)
-        skip = {f"{contents.dist_info}/RECORD"}
-        files = {a: d for a, d in contents.files.items() if a not in skip}
-        return Payload(
-            project.name,
-            project.version,
-            tuple(contents.wheel_tags()),
-            files,
-            frozenset(contents.executables),
-        )
+        payload = _wheel_payload(project, target, options)
+        return _editable_from_wheel(project, payload) if editable and project.mixed else payload
+    tags = (target.tag(platform_tag(target.interpreter)),)
     artifacts = compile_target(project, target, options)
     cdylib = _cdylib(
         project, [f for a in artifacts if "cdylib" in a.crate_types for f in a.filenames]
@@ -167,9 +223,9 @@ def build_payload(
     placed: Optional[Path] = None
     if editable and project.mixed:
         placed = project.python_source / ext
-        _place_extension(project, cdylib, placed)
-        pth = f"{escape_name(project.name)}.pth"
-        sources[pth] = str(project.python_source.resolve()).encode("utf-8")
+        if _place(placed, cdylib):
+            _hint_gitignore(project, [placed])
+        sources.update(_pth(project))
     else:
         sources[ext] = cdylib
         module = project.module_name
@@ -183,7 +239,9 @@ def build_payload(
     files = {a: (s if isinstance(s, bytes) else s.read_bytes()) for a, s in sources.items()}
     files.update(dist_info_files(project))
     executables = frozenset(a for a in files if a.startswith(f"{data_dir}/scripts/"))
-    return Payload(project.name, project.version, tags, files, executables, placed)
+    return Payload(
+        project.name, project.version, tags, files, executables, placed is not None, placed
+    )
 
 
 def develop_profile(project: Project, options: BuildOptions, *, default: str = "dev") -> str:
@@ -666,7 +724,7 @@ def develop(
             env, scheme.purelib, _wanted(project, interp, extras), uv, pip_args
         )
     payload = build_payload(project, target, opts, editable=True)
-    editable = payload.extension is not None
+    editable = payload.editable
     if skip_install:
         if not editable:
             log.warning(

@@ -309,3 +309,18 @@ def test_dependency_selection_follows_markers_and_extras(tmp_path: Path) -> None
     assert _unsatisfied(["pytest"], site) == []
     assert _unsatisfied(["pytest>=9"], site) == ["pytest>=9"]
     assert _unsatisfied(["requests"], site) == ["requests"]
+
+
+@pytest.mark.slow
+def test_cffi_mixed_project_is_editable_with_the_generated_module_beside_the_sources(
+    venv: Path, tmp_path: Path
+) -> None:
+    crate = copy_crate("cffi-mixed", tmp_path)
+    result = develop(manifest_path=crate / "Cargo.toml", env_path=venv, target_dir=TARGET)
+    site = site_packages(venv)
+    assert result.editable and (site / "cffi_mixed.pth").is_file()
+    generated = crate / "cffi_mixed" / "cffi_mixed"
+    assert (generated / "__init__.py").is_file() and list(generated.glob("*.so"))
+    assert not (site / "cffi_mixed").exists()
+    code = "import cffi_mixed.cffi_mixed as m; print(m.__file__)"
+    assert Path(run_python(venv / "bin" / "python", code, tmp_path)).parent == generated
