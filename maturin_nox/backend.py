@@ -120,6 +120,8 @@ def hook_profile(project: Project, options: BuildOptions, *, editable: bool) -> 
 
 def _configure_logging(ns: argparse.Namespace) -> None:
     """Route the engine's log to stderr (pip shows it with -v); cargo inherits stderr already."""
+    if logging.getLogger().handlers or log.handlers:
+        return  # called in-process by a program that set up logging itself: leave it alone
     from .cli import configure_logging
 
     configure_logging(ns.verbose, ns.quiet)
