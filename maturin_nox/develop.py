@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple, Union
@@ -770,3 +771,18 @@ def _install_with_installer(
         direct_url, encoding="utf-8"
     )
     return True
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`develop`.
+
+    Importing ``maturin_nox.develop`` (the module) rebinds the package attribute
+    of that name from the function to the module; making the module callable
+    keeps ``maturin_nox.develop(...)`` working whichever one it is.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> DevelopResult:
+        return develop(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

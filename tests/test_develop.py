@@ -324,3 +324,11 @@ def test_cffi_mixed_project_is_editable_with_the_generated_module_beside_the_sou
     assert not (site / "cffi_mixed").exists()
     code = "import cffi_mixed.cffi_mixed as m; print(m.__file__)"
     assert Path(run_python(venv / "bin" / "python", code, tmp_path)).parent == generated
+
+
+def test_package_level_develop_stays_callable_after_the_module_is_imported(tmp_path: Path) -> None:
+    import maturin_nox
+    import maturin_nox.develop  # rebinds the package attribute to the module
+
+    with pytest.raises(VenvError, match=r"no pyvenv\.cfg"):
+        maturin_nox.develop(env_path=tmp_path)
