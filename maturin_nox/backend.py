@@ -99,12 +99,32 @@ def hook_options(
     _configure_logging(ns)
     extra: Dict[str, Any] = {"editable": editable, "cwd": Path.cwd()}
     if not ns.interpreter:  # PEP 517: the interpreter running the hook is the one to build for
-        extra["interpreters"] = (sys.executable,)
+        extra["interpreters"] = (_hook_python(),)
     if ns.compatibility is None:
         extra["compatibility"] = "off"  # as maturin's backend: no audit for a local install
     if out_dir is not None:
         extra["out_dir"] = out_dir
     return build_options(ns, **extra)
+
+
+def _hook_python() -> str:
+    """sys.executable, or its base interpreter when asked (maturin's use-base-python).
+
+    Building for the base interpreter lets every venv of it share one cargo build.
+    """
+    wanted = os.environ.get("MATURIN_PEP517_USE_BASE_PYTHON") in ("1", "true")
+    if not wanted and Path("pyproject.toml").is_file():
+        from .toml import load_toml
+
+        try:
+            config = load_toml(Path("pyproject.toml")).get("tool", {}).get("maturin", {})
+        except MaturinNoxError:
+            config = {}
+        wanted = bool(config.get("use-base-python"))
+    base: Optional[str] = getattr(sys, "_base_executable", None)
+    if wanted and base and os.path.exists(base):
+        return os.path.realpath(base)
+    return sys.executable
 
 
 def hook_profile(project: Project, options: BuildOptions, *, editable: bool) -> str:

@@ -284,3 +284,15 @@ def test_cffi_projects_ask_for_cffi(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     write(binary / "src" / "main.rs", "fn main() {}\n")
     monkeypatch.chdir(binary)
     assert backend.get_requires_for_build_wheel() == []
+
+
+def test_use_base_python_builds_for_the_base_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "_base_executable", sys.executable, raising=False)
+    monkeypatch.setenv("MATURIN_PEP517_USE_BASE_PYTHON", "1")
+    assert backend.hook_options(None).interpreters == (os.path.realpath(sys.executable),)
+    monkeypatch.delenv("MATURIN_PEP517_USE_BASE_PYTHON")
+    write(tmp_path / "pyproject.toml", "[tool.maturin]\nuse-base-python = true\n")
+    assert backend.hook_options(None).interpreters == (os.path.realpath(sys.executable),)
