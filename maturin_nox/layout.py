@@ -54,9 +54,7 @@ DATA_SUBDIRS = ("data", "scripts", "headers", "purelib", "platlib")
 def extension_arcname(project: Project, ext_suffix: str) -> str:
     """Where the compiled module goes: ``pkg/_native.<suffix>`` or ``mod/mod.<suffix>``."""
     parts = project.module_name.split(".")
-    if project.mixed:
-        return "/".join(parts) + ext_suffix
-    if len(parts) == 1:
+    if len(parts) == 1:  # in both layouts a plain name lives inside its own package
         return f"{parts[0]}/{parts[0]}{ext_suffix}"
     return "/".join(parts) + ext_suffix
 

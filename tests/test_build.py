@@ -18,7 +18,9 @@ from maturin_nox.wheel import read_wheel
 
 pytestmark = pytest.mark.slow
 
-PER_INTERPRETER = ["pyo3-pure", "pyo3-mixed", "pyo3-workspace", "pyo3-ffi-pure"]
+# rust-cpython: maturin 1.16 no longer builds it (support removed in maturin 1.6);
+# maturin-nox does, for every CPython installed here (3.8 to 3.13).
+PER_INTERPRETER = ["pyo3-pure", "pyo3-mixed", "pyo3-workspace", "pyo3-ffi-pure", "rust-cpython", "with-data"]
 
 
 @pytest.mark.parametrize("crate", PER_INTERPRETER)
@@ -116,7 +118,9 @@ def _comparable(names: List[str]) -> List[str]:
     return sorted(names)
 
 
-@pytest.mark.parametrize("crate", ["pyo3-pure", "pyo3-mixed", "pyo3-abi3", "pyo3-workspace", "pyo3-ffi-pure"])
+@pytest.mark.parametrize(
+    "crate", ["pyo3-pure", "pyo3-mixed", "pyo3-abi3", "pyo3-workspace", "pyo3-ffi-pure", "with-data"]
+)
 def test_same_wheel_as_maturin(crate: str, wheel_builder, maturin_target, tmp_path: Path) -> None:
     ours = wheel_builder(crate, ("3.12",))[0].path
     theirs = _maturin_build(crate, "3.12", tmp_path, maturin_target)
