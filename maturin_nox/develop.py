@@ -556,6 +556,12 @@ def _wanted(project: Project, interp: Interpreter, extras: Sequence[str]) -> Lis
     from packaging.requirements import InvalidRequirement, Requirement
 
     meta = email.parser.HeaderParser().parsestr(project.metadata.metadata_text)
+    known = set(meta.get_all("Provides-Extra") or [])
+    for extra in extras:
+        if extra not in known:
+            log.warning(
+                f"{project.name} has no extra {extra!r} (it has: {', '.join(sorted(known)) or 'none'})."
+            )
     env = _marker_env(interp)
     chosen: List[str] = []
     for line in meta.get_all("Requires-Dist") or []:
