@@ -41,12 +41,12 @@ _LAZY = {
     "Project": "project",
     "MaturinNoxError": "errors",
     "build_sdist": "sdist",
-    "develop": "develop",
+    "develop": "dev_install",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from .builder import BuildOptions, BuiltWheel, build
-    from .develop import develop
+    from .dev_install import develop
     from .errors import MaturinNoxError
     from .project import Project, load_project
     from .sdist import build_sdist

@@ -190,7 +190,7 @@ def build_editable(
 ) -> str:
     """PEP 660: an editable wheel (.pth to the sources and the extension in the tree if mixed)."""
     from .builder import open_project
-    from .develop import build_editable_wheel
+    from .dev_install import build_editable_wheel
 
     options = hook_options(config_settings, editable=True)
     project = open_project(options)
@@ -257,7 +257,7 @@ def prepare_metadata_for_build_wheel(
 ) -> str:
     """PEP 517: write ``<dist>.dist-info`` (METADATA, entry points, licenses) without compiling."""
     from .builder import choose_interpreters, open_project
-    from .develop import dist_info_files
+    from .dev_install import dist_info_files
     from .plan import plan_targets, platform_tag
     from .wheel import WheelWriter
 

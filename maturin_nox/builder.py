@@ -310,7 +310,7 @@ def build_target(
         files.update(layout.python_files(project))
     files.update(layout.data_files(project, writer.data_dir))
     files.update(layout.include_files(project, "wheel"))
-    dist_info = _dist_info_files(project)
+    dist_info = dist_info_files(project)
     stamp = target_dir_for(project, target, options) / "wheel-stamp.json"
     with tempfile.TemporaryDirectory(prefix="maturin-nox-repair-") as workdir:
         platforms, policy, files = _platform(
@@ -453,7 +453,7 @@ def _is_elf(path: Path) -> bool:
         return False
 
 
-def _dist_info_files(project: Project) -> Dict[str, bytes]:
+def dist_info_files(project: Project) -> Dict[str, bytes]:
     """The .dist-info files besides WHEEL and RECORD, by path inside .dist-info."""
     core = project.metadata
     out: Dict[str, bytes] = {"METADATA": core.metadata_text.encode()}

@@ -114,7 +114,9 @@ def audit_wheel(path: StrPath) -> AuditResult:
     )
 
 
-def _metadata_problems(wheel: Path, metadata: str, wheel_tags: Sequence[str], tag: str) -> List[str]:
+def _metadata_problems(
+    wheel: Path, metadata: str, wheel_tags: Sequence[str], tag: str
+) -> List[str]:
     """Where the file name disagrees with METADATA's name/version or the WHEEL tags."""
     from email.parser import HeaderParser
 
@@ -164,8 +166,7 @@ def _platform_problems(wheel: Path) -> Tuple[Optional[str], List[str], List[str]
             why = report.blockers.get(f"{claimed.name}_{arch}", ())
             detail = f": {why[0]}" if why else ""
             problems.append(
-                f"{wheel.name} claims {platform} but its binaries only meet "
-                f"{report.tag}{detail}."
+                f"{wheel.name} claims {platform} but its binaries only meet {report.tag}{detail}."
             )
     return report.tag, problems, notes
 
@@ -372,7 +373,9 @@ def _metadata_checks(paths: Sequence[Path]) -> Dict[Path, Tuple[str, List[str]]]
     try:
         results = check_distributions(paths)
     except MaturinNoxError as exc:  # a file twine cannot even open
-        return {p: ("failed", [f"{p.name} failed the metadata check: {exc.message}"]) for p in paths}
+        return {
+            p: ("failed", [f"{p.name} failed the metadata check: {exc.message}"]) for p in paths
+        }
     for result in results:
         path = Path(result.path)
         if result.ok:

@@ -21,7 +21,14 @@ from .ci import WorkflowOptions, github_workflow, supported_pythons
 from .errors import ConfigError, ProjectError
 from .templates import PYO3_VERSION, render
 
-__all__ = ["BINDINGS", "ProjectSpec", "init_project", "new_project", "project_files", "project_spec"]
+__all__ = [
+    "BINDINGS",
+    "ProjectSpec",
+    "init_project",
+    "new_project",
+    "project_files",
+    "project_spec",
+]
 
 log = logging.getLogger("maturin_nox")
 

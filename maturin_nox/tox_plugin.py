@@ -268,7 +268,7 @@ class MaturinRunner(VirtualEnvRunner):
 
     def _maturin_develop(self, deps: List[Requirement]) -> None:
         """Editable install through maturin-nox's develop; deps go through tox first."""
-        from .develop import develop
+        from .dev_install import develop
 
         self._install(deps, _CACHE, "package_deps")
         # A develop install replaces whatever wheel was there: a later wheel run must reinstall.

@@ -136,7 +136,7 @@ def test_same_wheel_as_maturin(crate: str, wheel_builder, maturin_target, tmp_pa
         if name.endswith((".py", ".pyi", "entry_points.txt", "py.typed")) or "/licenses/" in name:
             assert a[name] == b[name], name
     wheel_file = next(n for n in a if n.endswith(".dist-info/WHEEL"))
-    tags = lambda text: sorted(l for l in text.decode().splitlines() if l.startswith(("Tag", "Root")))  # noqa: E731
+    tags = lambda text: sorted(ln for ln in text.decode().splitlines() if ln.startswith(("Tag", "Root")))  # noqa: E731
     assert tags(a[wheel_file]) == tags(b[wheel_file])
 
 

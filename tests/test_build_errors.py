@@ -19,7 +19,7 @@ def _copy(crate: str, tmp_path: Path) -> Path:
 def _fails(result, *fragments: str, out: Path) -> None:
     assert result.returncode != 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    last = [l for l in result.stderr.strip().splitlines() if l.strip()][-1]
+    last = [ln for ln in result.stderr.strip().splitlines() if ln.strip()][-1]
     for fragment in fragments:
         assert fragment in last, last
     assert not list(out.glob("*.whl")) if out.exists() else True

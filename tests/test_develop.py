@@ -20,7 +20,7 @@ from typing import Dict, List
 import pytest
 from conftest import CRATES, TARGET, pyenv_python, run_check
 
-from maturin_nox.develop import (
+from maturin_nox.dev_install import (
     NO_ENV,
     Payload,
     Scheme,
@@ -328,7 +328,7 @@ def test_cffi_mixed_project_is_editable_with_the_generated_module_beside_the_sou
 
 def test_package_level_develop_stays_callable_after_the_module_is_imported(tmp_path: Path) -> None:
     import maturin_nox
-    import maturin_nox.develop  # rebinds the package attribute to the module
+    import maturin_nox.dev_install  # the module has its own name, so nothing is rebound
 
     with pytest.raises(VenvError, match=r"no pyvenv\.cfg"):
         maturin_nox.develop(env_path=tmp_path)

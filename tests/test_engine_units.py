@@ -51,9 +51,9 @@ PP39 = replace(
 
 
 class FakeProject:
-    def __init__(self, bindings: Bindings, config: MaturinConfig = MaturinConfig()) -> None:
+    def __init__(self, bindings: Bindings, config: MaturinConfig | None = None) -> None:
         self.bindings = bindings
-        self.config = config
+        self.config = config or MaturinConfig()
 
 
 def tags(targets: Any) -> list:

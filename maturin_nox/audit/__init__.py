@@ -20,11 +20,21 @@ if TYPE_CHECKING:
 
 # Imported on first use: `maturin-nox audit` should not pay for patchelf or zig code.
 _HOMES = {
-    "AuditMode": "decide", "Graft": "decide", "PlatformDecision": "decide",
-    "decide_platform": "decide", "Policy": "policy", "canonical_policy_name": "policy",
-    "policies_for": "policy", "policy_by_name": "policy", "apply_repair": "repair",
-    "find_patchelf": "repair", "repair_wheel": "repair", "WheelReport": "report",
-    "analyze_wheel": "report", "zig_available": "zig", "zig_build_command": "zig",
+    "AuditMode": "decide",
+    "Graft": "decide",
+    "PlatformDecision": "decide",
+    "decide_platform": "decide",
+    "Policy": "policy",
+    "canonical_policy_name": "policy",
+    "policies_for": "policy",
+    "policy_by_name": "policy",
+    "apply_repair": "repair",
+    "find_patchelf": "repair",
+    "repair_wheel": "repair",
+    "WheelReport": "report",
+    "analyze_wheel": "report",
+    "zig_available": "zig",
+    "zig_build_command": "zig",
     "zig_cargo_env": "zig",
 }
 

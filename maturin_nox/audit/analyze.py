@@ -37,7 +37,7 @@ def is_loader(soname: str) -> bool:
 def display_name(location: str) -> str:
     """A member's location as users know it: the arcname inside a wheel, else the path."""
     prefix = WHEEL_ROOT + "/"
-    return location[len(prefix):] if location.startswith(prefix) else location
+    return location[len(prefix) :] if location.startswith(prefix) else location
 
 
 @dataclass(frozen=True)
@@ -68,33 +68,46 @@ class Blockers:
 
     def met_by_grafting(self) -> bool:
         """Whether copying the external libraries into the wheel would meet the policy."""
-        return not self.graft_blockers() and all(
-            p is not None for p in self.external_libs.values()
-        )
+        return not self.graft_blockers() and all(p is not None for p in self.external_libs.values())
 
     def graft_blockers(self) -> bool:
         """Whether something grafting cannot fix blocks the policy."""
-        return bool(self.symbol_versions or self.blacklisted or self.isa or self.pyfpe
-                    or self.libpython)
+        return bool(
+            self.symbol_versions or self.blacklisted or self.isa or self.pyfpe or self.libpython
+        )
 
     def reasons(self) -> List[str]:
         """One sentence per obstacle."""
         name = self.policy.name
-        out = [f"{n.file} needs {n.version}"
-               + (f" (symbol `{n.symbol}`)" if n.symbol else "")
-               + f" from {n.library}, which {name} does not allow"
-               for n in self.symbol_versions]
-        out += [f"{f} links {lib}, an extension module must not link libpython"
-                for f in self.libpython for lib in self.external_libs if LIBPYTHON_RE.match(lib)]
-        out += [f"{lib} is not allowed by {name}"
-                + (f" (found at {p})" if p else " and was not found on this machine")
-                for lib, p in sorted(self.external_libs.items()) if not LIBPYTHON_RE.match(lib)]
-        out += [f"{key} uses blacklisted symbols {', '.join(syms)}, which {name} forbids"
-                for key, syms in sorted(self.blacklisted.items())]
-        out += [f"{f} needs {level} instructions, beyond the {self.policy.arch} baseline"
-                for f, level in self.isa]
-        out += [f"{f} uses PyFPE_jbuf, which no manylinux/musllinux policy allows"
-                for f in self.pyfpe]
+        out = [
+            f"{n.file} needs {n.version}"
+            + (f" (symbol `{n.symbol}`)" if n.symbol else "")
+            + f" from {n.library}, which {name} does not allow"
+            for n in self.symbol_versions
+        ]
+        out += [
+            f"{f} links {lib}, an extension module must not link libpython"
+            for f in self.libpython
+            for lib in self.external_libs
+            if LIBPYTHON_RE.match(lib)
+        ]
+        out += [
+            f"{lib} is not allowed by {name}"
+            + (f" (found at {p})" if p else " and was not found on this machine")
+            for lib, p in sorted(self.external_libs.items())
+            if not LIBPYTHON_RE.match(lib)
+        ]
+        out += [
+            f"{key} uses blacklisted symbols {', '.join(syms)}, which {name} forbids"
+            for key, syms in sorted(self.blacklisted.items())
+        ]
+        out += [
+            f"{f} needs {level} instructions, beyond the {self.policy.arch} baseline"
+            for f, level in self.isa
+        ]
+        out += [
+            f"{f} uses PyFPE_jbuf, which no manylinux/musllinux policy allows" for f in self.pyfpe
+        ]
         return out
 
 
@@ -174,8 +187,9 @@ def analyze_members(
             if not is_loader(lib):
                 versioned.setdefault(lib, set()).update(versions)
     blockers = tuple(_judge(p, trees, members) for p in policies)
-    return Analysis(arch, libc, blockers, {k: frozenset(v) for k, v in versioned.items()},
-                    dict(members))
+    return Analysis(
+        arch, libc, blockers, {k: frozenset(v) for k, v in versioned.items()}, dict(members)
+    )
 
 
 def _common_arch(members: Mapping[str, ElfInfo]) -> str:
@@ -195,8 +209,11 @@ def _common_arch(members: Mapping[str, ElfInfo]) -> str:
 def _tops(members: Mapping[str, ElfInfo]) -> List[str]:
     """Extensions, and members no other member needs (as auditwheel picks them)."""
     needed = {n for e in members.values() for n in e.needed}
-    return [loc for loc, e in members.items()
-            if e.is_extension() or posixpath.basename(loc) not in needed]
+    return [
+        loc
+        for loc, e in members.items()
+        if e.is_extension() or posixpath.basename(loc) not in needed
+    ]
 
 
 def _dependency_tree(
@@ -206,7 +223,9 @@ def _dependency_tree(
     top_elf = members[top]
     top_origin = posixpath.dirname(top)
     # The executable's RPATH also applies to everything it loads (not its RUNPATH).
-    inherited = () if top_elf.runpath else tuple(expand_origin(r, top_origin) for r in top_elf.rpath)
+    inherited = (
+        () if top_elf.runpath else tuple(expand_origin(r, top_origin) for r in top_elf.rpath)
+    )
     tree: Dict[str, _Node] = {}
     todo: List[Tuple[str, ElfInfo]] = [(top, top_elf)]
     while todo:
@@ -231,7 +250,10 @@ def _dependency_tree(
 
 
 def _resolve(
-    soname: str, dirs: Sequence[str], members: Mapping[str, ElfInfo], search: LibrarySearch,
+    soname: str,
+    dirs: Sequence[str],
+    members: Mapping[str, ElfInfo],
+    search: LibrarySearch,
     always_allowed: FrozenSet[str],
 ) -> _Node:
     for folder in dirs:
@@ -258,8 +280,9 @@ def _read_system_elf(path: Path) -> ElfInfo:
     return _SYSTEM_ELVES[key]
 
 
-def _judge(policy: Policy, trees: Mapping[str, Dict[str, _Node]],
-           members: Mapping[str, ElfInfo]) -> Blockers:
+def _judge(
+    policy: Policy, trees: Mapping[str, Dict[str, _Node]], members: Mapping[str, ElfInfo]
+) -> Blockers:
     """The blockers of one policy for all top members together."""
     if policy.is_linux:
         return Blockers(policy, {})
@@ -278,26 +301,40 @@ def _judge(policy: Policy, trees: Mapping[str, Dict[str, _Node]],
             hits = sorted(policy.blacklist[lib] & elf.undefined)
             if hits:
                 blacklisted[f"{display_name(top)}: {lib}"] = tuple(hits)
-    needs = [SymbolNeed(display_name(loc), lib, version, symbol)
-             for loc, elf in members.items()
-             for lib, versions in elf.version_needs.items() if not is_loader(lib)
-             for version, symbol in versions.items()]
+    needs = [
+        SymbolNeed(display_name(loc), lib, version, symbol)
+        for loc, elf in members.items()
+        for lib, versions in elf.version_needs.items()
+        if not is_loader(lib)
+        for version, symbol in versions.items()
+    ]
     for lib, path in external.items():  # grafted libraries bring their own needs
         node_elf = _SYSTEM_ELVES.get(str(path)) if path else None
         if node_elf is not None:
-            needs += [SymbolNeed(lib, dep, version, symbol)
-                      for dep, versions in node_elf.version_needs.items() if not is_loader(dep)
-                      for version, symbol in versions.items()]
-    bad = tuple(sorted({n for n in needs if not policy.allows_version(n.version)},
-                       key=lambda n: (n.file, n.library, n.version)))
+            needs += [
+                SymbolNeed(lib, dep, version, symbol)
+                for dep, versions in node_elf.version_needs.items()
+                if not is_loader(dep)
+                for version, symbol in versions.items()
+            ]
+    bad = tuple(
+        sorted(
+            {n for n in needs if not policy.allows_version(n.version)},
+            key=lambda n: (n.file, n.library, n.version),
+        )
+    )
     isa = tuple((display_name(loc), e.isa_level) for loc, e in members.items() if e.isa_level)
-    pyfpe = tuple(display_name(loc) for loc in trees
-                  if members[loc].is_extension() and members[loc].undefined & _PYFPE)
+    pyfpe = tuple(
+        display_name(loc)
+        for loc in trees
+        if members[loc].is_extension() and members[loc].undefined & _PYFPE
+    )
     return Blockers(policy, external, bad, blacklisted, isa, pyfpe, tuple(sorted(set(libpython))))
 
 
 def _external_closure(needed: Sequence[str], tree: Mapping[str, _Node], policy: Policy) -> set[str]:
     """Libraries not allowed by ``policy``, reachable through other such libraries."""
+
     def keep(lib: str) -> bool:
         return not is_loader(lib) and lib not in policy.libraries and lib in tree
 

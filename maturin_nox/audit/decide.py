@@ -70,9 +70,15 @@ def decide_platform(
         return PlatformDecision((f"linux_{arch}",), "linux", (), ())
     if mode == "skip":
         if wanted in (None, "pypi"):
-            return PlatformDecision((f"linux_{arch}",), "linux", (), (
-                "The audit was skipped, so the wheel is tagged linux; "
-                "name a --compatibility to tag it for PyPI.",))
+            return PlatformDecision(
+                (f"linux_{arch}",),
+                "linux",
+                (),
+                (
+                    "The audit was skipped, so the wheel is tagged linux; "
+                    "name a --compatibility to tag it for PyPI.",
+                ),
+            )
         libc = "musl" if wanted.startswith("musllinux") else "glibc"
         policy = policy_by_name(wanted, libc, arch)
         return PlatformDecision(policy.tags(), policy.name, (), ())
@@ -124,8 +130,10 @@ def decide(
             reasons = closest.reasons() if closest else []
             if wanted == "pypi":
                 raise AuditError(_failure(closest, reasons, analysis, zig))
-            summary = (f"The binaries meet no manylinux/musllinux policy, so the wheel is "
-                       f"tagged linux_{analysis.arch}, which PyPI refuses.")
+            summary = (
+                f"The binaries meet no manylinux/musllinux policy, so the wheel is "
+                f"tagged linux_{analysis.arch}, which PyPI refuses."
+            )
             messages = (summary, *reasons[:5])
             return PlatformDecision(chosen.tags(), chosen.name, (), messages)
         return _tagged(analysis.policy(chosen.name), libs_dir, ())
@@ -147,8 +155,9 @@ def _closest(analysis: Analysis) -> Optional[Blockers]:
     return real[-1] if real else None
 
 
-def _failure(blockers: Optional[Blockers], reasons: List[str], analysis: Analysis,
-             zig: bool) -> str:
+def _failure(
+    blockers: Optional[Blockers], reasons: List[str], analysis: Analysis, zig: bool
+) -> str:
     """One sentence saying what blocks the policy and how to get past it."""
     if blockers is None or not reasons:
         return f"No manylinux/musllinux policy is known for {analysis.libc} on {analysis.arch}."
@@ -157,9 +166,16 @@ def _failure(blockers: Optional[Blockers], reasons: List[str], analysis: Analysi
         text += f" (and {len(reasons) - 1} more problem{'s' if len(reasons) > 2 else ''})"
     hints = []
     if blockers.symbol_versions:
-        newer = next((b.policy.name for b in analysis.candidates()
-                      if not b.policy.is_linux and not b.symbol_versions
-                      and b.policy.priority < blockers.policy.priority), None)
+        newer = next(
+            (
+                b.policy.name
+                for b in analysis.candidates()
+                if not b.policy.is_linux
+                and not b.symbol_versions
+                and b.policy.priority < blockers.policy.priority
+            ),
+            None,
+        )
         if not zig and analysis.libc == "glibc":
             hints.append("build with --zig")
         if newer:
@@ -190,4 +206,3 @@ def _graft(soname: str, source: Path, libs_dir: str) -> Graft:
     base, dot, rest = soname.partition(".")
     new = f"{base}-{digest}{dot}{rest}"
     return Graft(source, f"{libs_dir.rstrip('/')}/{new}", new, soname)
-

@@ -39,8 +39,16 @@ _ARCHES = {
     ("EM_LOONGARCH", 64, True): "loongarch64",
 }
 # the same keyed by raw header values, for the cheap header-only check
-_RAW_MACHINES = {3: "EM_386", 62: "EM_X86_64", 21: "EM_PPC64", 243: "EM_RISCV",
-                 183: "EM_AARCH64", 22: "EM_S390", 40: "EM_ARM", 258: "EM_LOONGARCH"}
+_RAW_MACHINES = {
+    3: "EM_386",
+    62: "EM_X86_64",
+    21: "EM_PPC64",
+    243: "EM_RISCV",
+    183: "EM_AARCH64",
+    22: "EM_S390",
+    40: "EM_ARM",
+    258: "EM_LOONGARCH",
+}
 
 _SHN_UNDEF = 0
 _STB_WEAK = 2
@@ -81,8 +89,7 @@ class ElfInfo:
         """Whether this is a Python extension module (defines its module init function)."""
         module = Path(self.name).name.split(".", 1)[0]
         return bool(
-            {f"PyInit_{module}", f"init{module}", f"_cffi_pypyinit_{module}"}
-            & self.init_functions
+            {f"PyInit_{module}", f"init{module}", f"_cffi_pypyinit_{module}"} & self.init_functions
         )
 
 
@@ -206,8 +213,13 @@ def _dynamic_symbols(elf: ELFFile, data: bytes) -> list[_Symbol]:
         info = entry[info_at]
         version = versions[index] & 0x7FFF if index < len(versions) else 0
         result.append(
-            (sym_name, entry[shndx_at] == _SHN_UNDEF, info >> 4 == _STB_WEAK,
-             info & 0xF == _STT_FUNC, version)
+            (
+                sym_name,
+                entry[shndx_at] == _SHN_UNDEF,
+                info >> 4 == _STB_WEAK,
+                info & 0xF == _STT_FUNC,
+                version,
+            )
         )
     return result
 

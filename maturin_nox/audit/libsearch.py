@@ -47,7 +47,7 @@ def parse_ld_so_conf(path: str = "/etc/ld.so.conf", _seen: Optional[set[str]] = 
         if not line:
             continue
         if line.startswith("include"):
-            pattern = line[len("include"):].strip()
+            pattern = line[len("include") :].strip()
             if not pattern.startswith("/"):
                 pattern = os.path.join(os.path.dirname(path), pattern)
             for included in sorted(glob.glob(pattern)):

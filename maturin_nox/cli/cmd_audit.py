@@ -27,10 +27,20 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "and retag it for the best policy it then meets, or the one given with --plat.",
     )
     repair.add_argument("wheel", type=Path, metavar="WHEEL")
-    repair.add_argument("-w", "--wheel-dir", type=Path, default=Path("wheelhouse"),
-                        help="where to write the repaired wheel (default: wheelhouse)")
-    repair.add_argument("--plat", "--compatibility", dest="plat", default=None,
-                        help="the policy to repair for, e.g. manylinux_2_17 or manylinux2014")
+    repair.add_argument(
+        "-w",
+        "--wheel-dir",
+        type=Path,
+        default=Path("wheelhouse"),
+        help="where to write the repaired wheel (default: wheelhouse)",
+    )
+    repair.add_argument(
+        "--plat",
+        "--compatibility",
+        dest="plat",
+        default=None,
+        help="the policy to repair for, e.g. manylinux_2_17 or manylinux2014",
+    )
     repair.set_defaults(func=_repair)
 
 
@@ -52,8 +62,17 @@ def _repair(args: argparse.Namespace) -> int:
     plat = args.plat
     if plat:
         # accept a full platform tag as auditwheel does: manylinux_2_17_x86_64 -> manylinux_2_17
-        for arch in ("_x86_64", "_i686", "_aarch64", "_ppc64le", "_ppc64", "_s390x",
-                     "_armv7l", "_riscv64", "_loongarch64"):
+        for arch in (
+            "_x86_64",
+            "_i686",
+            "_aarch64",
+            "_ppc64le",
+            "_ppc64",
+            "_s390x",
+            "_armv7l",
+            "_riscv64",
+            "_loongarch64",
+        ):
             if plat.endswith(arch):
                 plat = plat[: -len(arch)]
                 break

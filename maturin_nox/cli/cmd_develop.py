@@ -14,7 +14,7 @@ __all__ = ["register", "run"]
 
 def run(args: argparse.Namespace) -> int:
     """Build the crate and install it (editable for a mixed project)."""
-    from ..develop import develop
+    from ..dev_install import develop
 
     if args.interpreter or args.find_interpreter:
         raise ConfigError(

@@ -50,9 +50,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "MATURIN_USERNAME/MATURIN_PASSWORD, TWINE_USERNAME/TWINE_PASSWORD or ~/.pypirc.",
     )
     add_build_arguments(parser, release_default=True)
-    parser.add_argument("--no-sdist", action="store_true", help="Do not build a source distribution")
     parser.add_argument(
-        "-o", "--out", type=Path, help="Output folder for the wheels and sdist (default: target/wheels)"
+        "--no-sdist", action="store_true", help="Do not build a source distribution"
+    )
+    parser.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        help="Output folder for the wheels and sdist (default: target/wheels)",
     )
     add_upload_arguments(parser)
     add_output_arguments(parser)

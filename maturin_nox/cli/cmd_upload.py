@@ -85,9 +85,7 @@ def print_report(report: UploadReport) -> None:
 def run(args: argparse.Namespace) -> int:
     """Upload the files given on the command line; return the exit code."""
     repository = repository_from_args(args)
-    report = upload(
-        args.files, repository, skip_existing=args.skip_existing, dry_run=args.dry_run
-    )
+    report = upload(args.files, repository, skip_existing=args.skip_existing, dry_run=args.dry_run)
     print_report(report)
     return 0
 

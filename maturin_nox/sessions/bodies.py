@@ -176,7 +176,7 @@ def sdist(session: nox.Session, cfg: SessionConfig) -> None:
 def develop(session: nox.Session, cfg: SessionConfig) -> None:
     """Develop-install the project into a fresh environment and run a command there."""
     from .. import venv
-    from ..develop import develop as develop_install
+    from ..dev_install import develop as develop_install
     from ..project import load_project
 
     with _reported(session):
@@ -208,7 +208,9 @@ def develop(session: nox.Session, cfg: SessionConfig) -> None:
                 command = list(smoke_command(modules, project.name))
         proc = env.run(command, cwd=root, check=False)
         if proc.returncode != 0:
-            _fail(session, f"`{shlex.join(command)}` failed (exit {proc.returncode}) in {env.path}.")
+            _fail(
+                session, f"`{shlex.join(command)}` failed (exit {proc.returncode}) in {env.path}."
+            )
 
 
 # --- test --------------------------------------------------------------------------

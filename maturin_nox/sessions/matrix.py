@@ -108,7 +108,9 @@ def _interpreter_for(wheel: Path) -> Optional[Interpreter]:
             except InterpreterError:
                 continue
             if wheel_fits(wheel, interp):
-                log.info("Testing %s with %s, which no listed Python fits", wheel.name, interp.display())
+                log.info(
+                    "Testing %s with %s, which no listed Python fits", wheel.name, interp.display()
+                )
                 return interp
     return None
 
@@ -208,4 +210,3 @@ def run_wheel_tests(
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     return result(proc.returncode == 0, "" if proc.returncode == 0 else f"exit {proc.returncode}")
-

@@ -26,7 +26,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple, Union
@@ -106,10 +105,10 @@ class Payload:
 
 def dist_info_files(project: Project) -> Dict[str, bytes]:
     """METADATA, entry_points.txt, licenses and SBOMs, by archive name (as build writes them)."""
-    from .builder import _dist_info_files  # one definition of the .dist-info contents
+    from .builder import dist_info_files as _builder_dist_info  # one definition of .dist-info
 
     dist_info = dist_info_name(project.name, project.version)
-    return {f"{dist_info}/{rel}": data for rel, data in _dist_info_files(project).items()}
+    return {f"{dist_info}/{rel}": data for rel, data in _builder_dist_info(project).items()}
 
 
 def _cdylib(project: Project, filenames: Sequence[Path]) -> Path:
@@ -777,18 +776,3 @@ def _install_with_installer(
         direct_url, encoding="utf-8"
     )
     return True
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`develop`.
-
-    Importing ``maturin_nox.develop`` (the module) rebinds the package attribute
-    of that name from the function to the module; making the module callable
-    keeps ``maturin_nox.develop(...)`` working whichever one it is.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> DevelopResult:
-        return develop(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
