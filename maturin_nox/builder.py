@@ -230,7 +230,8 @@ def _claim_target_dir(project: Project, target_dir: Path, profile: str) -> None:
     file holds the other's build. The dir records which manifest last built each
     crate; on a change of owner only that crate is cleaned (its dependencies stay).
     """
-    owners_file = target_dir / "maturin-nox-owners.json"
+    # beside the target dir, not in it: a dir cargo did not create gets no CACHEDIR.TAG
+    owners_file = target_dir.with_name(target_dir.name + ".owners.json")
     try:
         owners = json.loads(owners_file.read_text())
     except (OSError, ValueError):
@@ -244,7 +245,7 @@ def _claim_target_dir(project: Project, target_dir: Path, profile: str) -> None:
         cmd += ["--target-dir", str(target_dir), *project.cargo_flags()]
         subprocess.run(cmd, capture_output=True)
     owners[name] = manifest
-    target_dir.mkdir(parents=True, exist_ok=True)
+    owners_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = owners_file.with_name(f"{owners_file.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(owners, indent=1, sort_keys=True))
     os.replace(tmp, owners_file)

@@ -11,7 +11,8 @@ fn target_dir(out_dir: &Path) -> PathBuf {
         .ancestors()
         .find(|dir| dir.join("CACHEDIR.TAG").is_file())
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("target"))
+        // a target dir made before cargo ran has no tag: OUT_DIR is <target>/<profile>/build/<pkg>/out
+        .unwrap_or_else(|| out_dir.ancestors().nth(4).expect("OUT_DIR is inside a target dir").to_path_buf())
 }
 
 fn main() {
