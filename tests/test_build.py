@@ -181,3 +181,19 @@ def test_linked_library_is_grafted_and_the_wheel_imports_without_the_original(
     finally:
         for lib in hidden:
             lib.with_name(lib.name + ".hidden").rename(lib)
+
+
+def test_zig_builds_a_manylinux2014_wheel_without_docker(
+    wheel_builder, fresh_venv, tmp_path: Path
+) -> None:
+    import shutil
+
+    if shutil.which("cargo-zigbuild") is None:
+        pytest.skip("cargo-zigbuild is not installed (pip install 'maturin-nox[zig]')")
+    (wheel,) = wheel_builder("pyo3-pure", ("3.12",), zig=True)
+    # --zig links against glibc 2.17 and defaults to manylinux2014
+    assert "manylinux_2_17_x86_64" in wheel.tag and "manylinux2014_x86_64" in wheel.tag, wheel.tag
+    assert wheel.policy == "manylinux_2_17"
+    python = fresh_venv("3.12")
+    pip_install(python, str(wheel.path))
+    assert "OK" in run_check(python, "pyo3-pure", tmp_path)
