@@ -49,7 +49,7 @@ def _run(session: nox.Session, env: VirtualEnv, *args: str) -> None:
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
     """ruff check and mypy --strict on maturin_nox (the config is in pyproject.toml)."""
-    env = _env(session, LINT_TOOLS, [])
+    env = _env(session, LINT_TOOLS, ["test"])  # tox, pytest... typed for mypy
     _run(session, env, "ruff", "check", "maturin_nox", "sessions", "noxfile.py", "tests")
     _run(session, env, "python", "-m", "mypy", *(session.posargs or ["maturin_nox"]))
 
