@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import cargo, layout, sbom
+from .atomic import write_text_atomic
 from .errors import BuildError
 from .interpreters import Interpreter, select
 from .plan import (
@@ -35,7 +36,7 @@ from .plan import (
     resolve_profile,
 )
 from .project import Project, load_project
-from .wheel import WheelWriter, escape_name
+from .wheel import WheelWriter, data_dir_name, escape_name
 
 __all__ = ["BuildOptions", "BuiltWheel", "build", "build_target", "choose_interpreters"]
 
@@ -146,15 +147,18 @@ def build(options: Optional[BuildOptions] = None, /, **kwargs: Any) -> List[Buil
     out_dir = (opts.out_dir or project.target_directory / "wheels").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".maturin-nox-", dir=out_dir))
+    dist_info = dist_info_files(project)  # the same for every target
+
+    def one(target: BuildTarget) -> BuiltWheel:
+        return build_target(project, target, opts, staging, out_dir, dist_info)
+
     try:
         jobs = max(1, min(len(targets), opts.jobs or os.cpu_count() or 1))
         if jobs == 1:
-            staged = [build_target(project, t, opts, staging, out_dir) for t in targets]
+            staged = [one(t) for t in targets]
         else:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
-                staged = list(
-                    pool.map(lambda t: build_target(project, t, opts, staging, out_dir), targets)
-                )
+                staged = list(pool.map(one, targets))
         built = []
         for wheel in staged:
             final = out_dir / wheel.path.name
@@ -245,10 +249,7 @@ def _claim_target_dir(project: Project, target_dir: Path, profile: str) -> None:
         cmd += ["--target-dir", str(target_dir), *project.cargo_flags()]
         subprocess.run(cmd, capture_output=True)
     owners[name] = manifest
-    owners_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = owners_file.with_name(f"{owners_file.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(owners, indent=1, sort_keys=True))
-    os.replace(tmp, owners_file)
+    write_text_atomic(owners_file, json.dumps(owners, indent=1, sort_keys=True))
 
 
 def _cdylib(project: Project, artifacts: Sequence[cargo.Artifact]) -> Path:
@@ -268,6 +269,7 @@ def build_target(
     options: BuildOptions,
     out_dir: Path,
     final_dir: Optional[Path] = None,
+    dist_info: Optional[Dict[str, bytes]] = None,
 ) -> BuiltWheel:
     """Compile one target and write its wheel into ``out_dir``.
 
@@ -276,7 +278,7 @@ def build_target(
     instead of deflating the same library again.
     """
     artifacts = compile_target(project, target, options)
-    writer = WheelWriter(out_dir, project.name, project.version, ["py3-none-any"])
+    data_dir = data_dir_name(project.name, project.version)
     files: Dict[str, layout.Source] = {}
     executables: set[str] = set()
     kind = project.bindings.kind
@@ -301,7 +303,7 @@ def build_target(
     elif kind == "bin":
         from .binaries import binary_files
 
-        bins, executables = binary_files(project, artifacts, writer.data_dir)
+        bins, executables = binary_files(project, artifacts, data_dir)
         files.update(bins)
         files.update(layout.python_files(project))
     else:
@@ -309,9 +311,10 @@ def build_target(
 
         files.update(uniffi_files(project, target, _cdylib(project, artifacts)))
         files.update(layout.python_files(project))
-    files.update(layout.data_files(project, writer.data_dir))
+    files.update(layout.data_files(project, data_dir))
     files.update(layout.include_files(project, "wheel"))
-    dist_info = dist_info_files(project)
+    if dist_info is None:
+        dist_info = dist_info_files(project)
     stamp = target_dir_for(project, target, options) / "wheel-stamp.json"
     with tempfile.TemporaryDirectory(prefix="maturin-nox-repair-") as workdir:
         platforms, policy, files = _platform(
@@ -398,10 +401,7 @@ def _write_stamp(wheel: BuiltWheel, final: Path) -> None:
         "mtime_ns": st.st_mtime_ns,
     }
     try:
-        wheel.stamp.parent.mkdir(parents=True, exist_ok=True)
-        tmp = wheel.stamp.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record))
-        os.replace(tmp, wheel.stamp)
+        write_text_atomic(wheel.stamp, json.dumps(record))
     except OSError:
         pass  # only an optimisation
 
@@ -464,6 +464,6 @@ def dist_info_files(project: Project) -> Dict[str, bytes]:
         out[f"licenses/{relpath}"] = source.read_bytes()
     if project.config.sbom_rust:
         out[f"sboms/{sbom.sbom_filename(project)}"] = sbom.rust_sbom(project).encode()
-    for name, path in sbom.custom_sboms(project, list(project.config.sbom_include)).items():
+    for name, path in sbom.custom_sboms(project).items():
         out[f"sboms/{name}"] = path.read_bytes()
     return out

@@ -10,21 +10,20 @@ and an ``__init__.py`` opens the shared library with ``ffi.dlopen`` so that
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from .errors import BuildError
 from .interpreters import Interpreter, default
 from .layout import Source
 from .plan import BuildTarget
 from .project import Project
-from .toml import load_toml
+from .toml import dumps_toml, load_toml
 
 __all__ = [
     "cffi_declarations",
@@ -167,7 +166,7 @@ def _run_cbindgen(cbindgen: str, project: Project, workdir: Path) -> Path:
     config.update(_FORCED)
     config.pop("include_guard", None)
     config_path = workdir / "cbindgen.toml"
-    config_path.write_text(toml_dumps(config), encoding="utf-8")
+    config_path.write_text(dumps_toml(config), encoding="utf-8")
     header = workdir / "header.h"
     cmd = [
         cbindgen,
@@ -195,31 +194,6 @@ def _run_cbindgen(cbindgen: str, project: Project, workdir: Path) -> Path:
 def _tail(text: str, lines: int = 6) -> str:
     kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
     return " | ".join(kept) if kept else "no output"
-
-
-def toml_dumps(data: Mapping[str, Any]) -> str:
-    """A small TOML writer: every key at the top level, nested tables written inline."""
-    return "".join(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in data.items())
-
-
-def _toml_key(key: str) -> str:
-    return json.dumps(key, ensure_ascii=False)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        # JSON strings are TOML basic strings once non-ASCII is left unescaped
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        inner = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
-        return "{ " + inner + " }" if inner else "{}"
-    raise BuildError(f"Cannot write {value!r} into a cbindgen configuration.")
 
 
 def _run_python(python: Path, args: Sequence[str]) -> subprocess.CompletedProcess[str]:

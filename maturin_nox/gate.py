@@ -16,12 +16,12 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
+from .atomic import write_text_atomic
 from .errors import AuditError, ConfigError, MaturinNoxError, WheelError
 
 __all__ = [
@@ -231,10 +231,7 @@ def load_results(folder: StrPath) -> Dict[str, Any]:
 
 def _write(folder: Path, data: Mapping[str, Any]) -> None:
     """Replace the results file atomically."""
-    fd, tmp = tempfile.mkstemp(prefix=f"{RESULTS_FILE}.", suffix=".tmp", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
-    os.replace(tmp, folder / RESULTS_FILE)
+    write_text_atomic(folder / RESULTS_FILE, json.dumps(data, indent=1, sort_keys=True))
 
 
 def _entry(data: Dict[str, Any], wheel: str, sha256: str) -> Dict[str, Any]:

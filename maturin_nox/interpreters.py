@@ -16,13 +16,13 @@ import re
 import shutil
 import stat
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from packaging.specifiers import SpecifierSet
 
+from .atomic import write_text_atomic
 from .errors import InterpreterError
 
 __all__ = [
@@ -204,17 +204,11 @@ def _store(key: str, stamp: _Stamp, interp: Interpreter) -> None:
     path = cache_path()
     entries = _load_disk()
     entries[key] = {"stamp": list(stamp), "interpreter": interp.to_json()}
-    tmp: Optional[str] = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=".interpreters.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"schema": _SCHEMA, "entries": entries}, handle, indent=1, sort_keys=True)
-        os.replace(tmp, path)
+        text = json.dumps({"schema": _SCHEMA, "entries": entries}, indent=1, sort_keys=True)
+        write_text_atomic(path, text)
     except OSError as exc:  # a read-only cache dir must not break a build
         log.debug("Could not write the interpreter cache %s: %s", path, exc)
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _stamp(path: str) -> _Stamp:

@@ -463,11 +463,3 @@ def write_files(files: Mapping[str, Source], root: Path) -> List[Path]:
         os.replace(tmp, dest)
         written.append(dest)
     return written
-
-
-def merge(*parts: Mapping[str, Source]) -> Dict[str, Source]:
-    """Merge mappings; later ones win."""
-    out: Dict[str, Source] = {}
-    for part in parts:
-        out.update(part)
-    return out

@@ -14,7 +14,7 @@ import os
 import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from .errors import BuildError
 
@@ -225,8 +225,3 @@ def platform_tag(interp: Optional[Interpreter] = None) -> str:
     """The plain platform tag of the build machine (``linux_x86_64``, ``win_amd64``, ...)."""
     plat = interp.platform if interp is not None else sysconfig.get_platform()
     return plat.replace("-", "_").replace(".", "_").replace(" ", "_")
-
-
-def env_overrides(env: Mapping[str, str]) -> Dict[str, str]:
-    """The variables in ``env`` that differ from the current environment (for logs)."""
-    return {k: v for k, v in env.items() if os.environ.get(k) != v}

@@ -113,12 +113,7 @@ class Project:
 
     def cargo_flags(self) -> List[str]:
         """Flags shared by every cargo call: --locked, --frozen, --offline, --config."""
-        flags = [
-            f"--{name}" for name in ("frozen", "locked", "offline") if getattr(self.config, name)
-        ]
-        for cfg in self.config.config:
-            flags += ["--config", cfg]
-        return flags
+        return _cargo_flags(self.config)
 
 
 def _lib_target(package: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
@@ -210,9 +205,7 @@ def load_project(
     all_feats = tuple(dict.fromkeys([*config.features, *_split_features(features)]))
     all_features = all_features or config.all_features
     no_default_features = no_default_features or config.no_default_features
-    flags = [f"--{n}" for n in ("frozen", "locked", "offline") if getattr(config, n)]
-    for cfg in config.config:
-        flags += ["--config", cfg]
+    flags = _cargo_flags(config)
     meta = cargo.metadata(
         manifest,
         features=all_feats,
@@ -246,6 +239,13 @@ def load_project(
         all_features=all_features,
         no_default_features=no_default_features,
     )
+
+
+def _cargo_flags(config: MaturinConfig) -> List[str]:
+    flags = [f"--{name}" for name in ("frozen", "locked", "offline") if getattr(config, name)]
+    for cfg in config.config:
+        flags += ["--config", cfg]
+    return flags
 
 
 def _split_features(features: Sequence[str]) -> List[str]:

@@ -13,7 +13,7 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Set
 
 from .toml import load_toml
 
@@ -153,10 +153,10 @@ def rust_sbom(project: Project) -> str:
     return json.dumps(bom, indent=2) + "\n"
 
 
-def custom_sboms(project: Project, includes: Optional[List[str]] = None) -> Dict[str, Path]:
+def custom_sboms(project: Project) -> Dict[str, Path]:
     """User-provided SBOM files from ``[tool.maturin.sbom] include``, by file name."""
     out: Dict[str, Path] = {}
-    for rel in includes or []:
+    for rel in project.config.sbom_include:
         path = project.root / rel
         out[path.name] = path
     return out

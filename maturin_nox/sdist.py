@@ -15,13 +15,10 @@ workspace root stays outside the archive).
 from __future__ import annotations
 
 import copy
-import datetime
 import gzip
 import io
-import json
 import logging
 import os
-import re
 import subprocess
 import tarfile
 import tempfile
@@ -30,11 +27,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from . import cargo
+from .atomic import publish_mode
 from .errors import CargoError, ConfigError, ProjectError
 from .layout import git_ignored, include_files, is_excluded
 from .project import Project, load_project, locate_manifests
-from .toml import load_toml, loads_toml
-from .wheel import escape_name, publish_mode
+from .toml import dumps_toml, load_toml, loads_toml
+from .wheel import escape_name
 
 __all__ = ["build_sdist", "sdist_file_list", "sdist_filename"]
 
@@ -599,7 +597,7 @@ def _rewritten(path: Path, edit: Any) -> Source:
     edit(doc)
     if doc == original:
         return path
-    return _dumps_toml(doc).encode("utf-8")
+    return dumps_toml(doc).encode("utf-8")
 
 
 def _set_package_fields(doc: Dict[str, Any], fields: Mapping[str, str]) -> None:
@@ -733,75 +731,7 @@ def _resolved_dependency(
     return None
 
 
-# --- writing TOML and the archive ---------------------------------------------------------
-
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-_SECTION_PARENTS = ("workspace", "tool", "target", "package")
-
-
-def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        text = repr(value)
-        return {"inf": "inf", "-inf": "-inf", "nan": "nan"}.get(text, text)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        inner = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
-        return "{ " + inner + " }"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
-def _is_table_array(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _nested(table: Mapping[str, Any]) -> bool:
-    return any(isinstance(v, dict) or _is_table_array(v) for v in table.values())
-
-
-def _is_section(value: Any, path: Tuple[str, ...]) -> bool:
-    if _is_table_array(value):
-        # [[bin]]-style at the top; inline arrays of flat tables elsewhere
-        return not path or any(_nested(v) for v in value)
-    if not isinstance(value, dict):
-        return False
-    nested = _nested(value)
-    return not path or nested or (len(path) == 1 and path[0] in _SECTION_PARENTS)
-
-
-def _emit(table: Mapping[str, Any], path: Tuple[str, ...], out: List[str], header: str) -> None:
-    plain = [(k, v) for k, v in table.items() if not _is_section(v, path)]
-    sections = [(k, v) for k, v in table.items() if _is_section(v, path)]
-    if header and (plain or not sections or header.startswith("[[")):
-        out += ["", header]
-    out += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in plain]
-    for key, value in sections:
-        sub = (*path, key)
-        name = ".".join(_toml_key(p) for p in sub)
-        if isinstance(value, list):
-            for item in value:
-                _emit(item, sub, out, f"[[{name}]]")
-        else:
-            _emit(value, sub, out, f"[{name}]")
-
-
-def _dumps_toml(doc: Mapping[str, Any]) -> str:
-    """TOML text for a parsed document (comments and layout are not kept)."""
-    out: List[str] = []
-    _emit(doc, (), out, "")
-    return "\n".join(out).strip("\n") + "\n"
+# --- writing the archive ---------------------------------------------------------
 
 
 def _mtime() -> int:

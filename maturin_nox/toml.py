@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+import json
+import re
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List, Mapping, Tuple
 
 from .errors import ProjectError
 
@@ -13,7 +16,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on older interpreters only
     import tomli as tomllib
 
-__all__ = ["load_toml", "loads_toml"]
+__all__ = ["dumps_toml", "load_toml", "loads_toml"]
 
 
 def loads_toml(text: str, path: Path) -> Dict[str, Any]:
@@ -34,3 +37,74 @@ def load_toml(path: Path) -> Dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(f"Cannot read {path}: {exc}.", path) from None
     return loads_toml(text, path)
+
+
+# --- writing (comments and layout of a parsed document are not kept) ---------------
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_SECTION_PARENTS = ("workspace", "tool", "target", "package")
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        text = repr(value)
+        return {"inf": "inf", "-inf": "-inf", "nan": "nan"}.get(text, text)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + inner + " }"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _nested(table: Mapping[str, Any]) -> bool:
+    return any(isinstance(v, dict) or _is_table_array(v) for v in table.values())
+
+
+def _is_section(value: Any, path: Tuple[str, ...]) -> bool:
+    if _is_table_array(value):
+        # [[bin]]-style at the top; inline arrays of flat tables elsewhere
+        return not path or any(_nested(v) for v in value)
+    if not isinstance(value, dict):
+        return False
+    nested = _nested(value)
+    return not path or nested or (len(path) == 1 and path[0] in _SECTION_PARENTS)
+
+
+def _emit(table: Mapping[str, Any], path: Tuple[str, ...], out: List[str], header: str) -> None:
+    plain = [(k, v) for k, v in table.items() if not _is_section(v, path)]
+    sections = [(k, v) for k, v in table.items() if _is_section(v, path)]
+    if header and (plain or not sections or header.startswith("[[")):
+        out += ["", header]
+    out += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in plain]
+    for key, value in sections:
+        sub = (*path, key)
+        name = ".".join(_toml_key(p) for p in sub)
+        if isinstance(value, list):
+            for item in value:
+                _emit(item, sub, out, f"[[{name}]]")
+        else:
+            _emit(value, sub, out, f"[{name}]")
+
+
+def dumps_toml(doc: Mapping[str, Any]) -> str:
+    """TOML text for a parsed document (comments and layout are not kept)."""
+    out: List[str] = []
+    _emit(doc, (), out, "")
+    return "\n".join(out).strip("\n") + "\n"

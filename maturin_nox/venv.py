@@ -37,6 +37,7 @@ from typing import (
     Union,
 )
 
+from .atomic import write_text_atomic
 from .errors import VenvError
 
 __all__ = [
@@ -622,9 +623,7 @@ class VenvManager:
                 env.install(*requirements, find_links=find_links, no_index=no_index)
             # The marker goes in last and atomically: an env without it is unfinished.
             # (Envs are built in place, not renamed: scripts carry absolute shebangs.)
-            tmp = path / f".{MARKER}.tmp"
-            tmp.write_text(json.dumps({**spec, "created": time.time()}, indent=1))
-            os.replace(tmp, path / MARKER)
+            write_text_atomic(path / MARKER, json.dumps({**spec, "created": time.time()}, indent=1))
             return env
 
     def _reuse(self, path: Path, spec: Mapping[str, Any], backend: str) -> Optional[VirtualEnv]:

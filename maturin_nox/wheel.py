@@ -25,12 +25,14 @@ from typing import Iterable, Optional, Sequence, Union
 from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
 
+from .atomic import publish_mode
 from .errors import WheelError
 
 __all__ = [
     "WheelContents",
     "WheelWriter",
     "compress_tags",
+    "data_dir_name",
     "dist_info_name",
     "parse_wheel_filename",
     "read_wheel",
@@ -86,6 +88,11 @@ def compress_tags(tags: Iterable[Union[str, Tag]]) -> str:
 def expand_tags(tag: str) -> list[str]:
     """Every single tag a compressed tag string stands for, in a stable order."""
     return [str(t) for t in parse_tag(tag)]
+
+
+def data_dir_name(name: str, version: str) -> str:
+    """The ``{name}-{version}.data`` folder name."""
+    return f"{escape_name(name)}-{version}.data"
 
 
 def wheel_filename(name: str, version: str, tags: Iterable[Union[str, Tag]]) -> str:
@@ -151,7 +158,7 @@ class WheelWriter:
         self.generator = generator or f"maturin-nox ({__version__})"
         self.root_is_purelib = root_is_purelib
         self.dist_info = dist_info_name(name, version)
-        self.data_dir = f"{escape_name(name)}-{version}.data"
+        self.data_dir = data_dir_name(name, version)
         self.filename = wheel_filename(name, version, self.tags)
         self._entries: dict[str, tuple[bytes, bool]] = {}
 
@@ -235,13 +242,6 @@ class WheelWriter:
             Path(tmp).unlink(missing_ok=True)
             raise
         return self.path
-
-
-def publish_mode(path: str) -> None:
-    """Give a finished temp file the mode a normal file gets (mkstemp makes it 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o644 & ~umask)
 
 
 def _zipinfo(

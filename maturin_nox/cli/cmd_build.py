@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 from ..builder import BuildOptions, build
+from ..config import BINDINGS
 
 __all__ = ["add_build_arguments", "add_output_arguments", "build_options", "register"]
 
@@ -39,8 +40,8 @@ def add_build_arguments(parser: argparse.ArgumentParser, *, release_default: boo
     parser.add_argument(
         "-b",
         "--bindings",
-        choices=["pyo3", "pyo3-ffi", "rust-cpython", "cffi", "bin", "uniffi"],
         type=_bindings,
+        metavar="{" + ",".join(BINDINGS) + "}",
         help="Which kind of bindings to use (detected by default)",
     )
     if release_default:
@@ -87,9 +88,9 @@ def add_build_arguments(parser: argparse.ArgumentParser, *, release_default: boo
 
 
 def _bindings(value: str) -> str:
-    if value not in ("pyo3", "pyo3-ffi", "rust-cpython", "cffi", "bin", "uniffi"):
+    if value not in BINDINGS:
         raise argparse.ArgumentTypeError(
-            f"unknown bindings {value!r}; use one of pyo3, pyo3-ffi, rust-cpython, cffi, bin, uniffi"
+            f"unknown bindings {value!r}; use one of {', '.join(BINDINGS)}"
         )
     return value
 
