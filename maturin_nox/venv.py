@@ -424,6 +424,9 @@ def _make_virtualenv(base: _Base, path: Path, system_site_packages: bool) -> Non
     args = [str(path), "--python", str(base.executable), "--quiet", "--no-periodic-update"]
     if system_site_packages:
         args.append("--system-site-packages")
+    seed = _virtualenv_seeds(base)
+    if not seed:
+        args.append("--no-seed")
     try:
         cli_run(args, setup_logging=False)
     # virtualenv raises bare RuntimeError, OSError, subprocess errors... from deep inside;
@@ -432,6 +435,24 @@ def _make_virtualenv(base: _Base, path: Path, system_site_packages: bool) -> Non
         raise VenvError(
             f"virtualenv could not create {path} for {base.label}: {_tail(str(exc))}."
         ) from exc
+    if not seed:
+        # this virtualenv bundles no pip for so old a Python: the interpreter's own does
+        cmd = [str(_env_python(path)), "-m", "ensurepip", "--default-pip"]
+        _run_creator(f"{base.executable} -m ensurepip", cmd, base, path)
+
+
+def _virtualenv_seeds(base: _Base) -> bool:
+    """Whether the installed virtualenv bundles pip for this interpreter's Python version.
+
+    Newer virtualenv releases drop the wheels for old Pythons (3.8 from 21.x);
+    environments for those are made unseeded and get pip from ``ensurepip``.
+    """
+    try:
+        from virtualenv.seed.wheels.embed import BUNDLE_SUPPORT
+    except ImportError:  # a layout this code does not know: let virtualenv decide
+        return True
+    major_minor = ".".join(base.version.split(".")[:2])
+    return major_minor in BUNDLE_SUPPORT
 
 
 def _make_venv(base: _Base, path: Path, system_site_packages: bool) -> None:
