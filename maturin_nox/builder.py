@@ -297,9 +297,8 @@ def build_target(
 
         cdylib = _cdylib(project, artifacts)
         dirs = [options.target_dir] if options.target_dir else []
-        files.update(cffi_files(project, target, cdylib, target_dirs=dirs))
-        files.update(layout.stub_files(project))
-        files.update(layout.python_files(project))
+        glue = cffi_files(project, target, cdylib, target_dirs=dirs)
+        files.update(layout.python_files_with_glue(project, glue))
     elif kind == "bin":
         from .binaries import binary_files
 
@@ -309,8 +308,14 @@ def build_target(
     else:
         from .uniffi import uniffi_files
 
-        files.update(uniffi_files(project, target, _cdylib(project, artifacts)))
-        files.update(layout.python_files(project))
+        glue = uniffi_files(
+            project,
+            target,
+            _cdylib(project, artifacts),
+            target_dir=target_dir_for(project, target, options),
+            profile=resolve_profile(project, release=options.release, profile=options.profile),
+        )
+        files.update(layout.python_files_with_glue(project, glue))
     files.update(layout.data_files(project, data_dir))
     files.update(layout.include_files(project, "wheel"))
     if dist_info is None:

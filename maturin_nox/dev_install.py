@@ -190,15 +190,18 @@ def _editable_from_wheel(project: Project, payload: Payload) -> Payload:
     placed: List[Path] = []
     extension: Optional[Path] = None
     for arcname, data in payload.files.items():
-        if arcname in sources:
-            continue  # served from the source tree through the .pth
-        if arcname.startswith(top):  # generated glue (cffi, uniffi) must sit beside the sources
+        if arcname.startswith(top):
+            # generated glue (cffi, uniffi) must sit beside the sources; the sources
+            # themselves come back unchanged and are left alone (_place compares), while
+            # glue an earlier develop left there is rewritten when it changed
             dest = project.python_source / arcname
             if _place(dest, data):
                 placed.append(dest)
             if dest.suffix in (".so", ".pyd", ".dylib", ".dll"):
                 extension = dest
             continue
+        if arcname in sources:
+            continue  # served from the source tree through the .pth
         kept[arcname] = data
     _hint_gitignore(project, placed)
     kept.update(_pth(project))

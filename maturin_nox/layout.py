@@ -266,6 +266,27 @@ def is_develop_artifact(relpath: str, extension_name: str) -> bool:
     return name.endswith(_NATIVE_SUFFIXES + _DEBUGINFO_SUFFIXES) and name.startswith(names)
 
 
+def python_files_with_glue(project: Project, glue: Mapping[str, Source]) -> Dict[str, Source]:
+    """Stubs and Python sources with generated glue (cffi, uniffi) laid over them.
+
+    The glue is written fresh by every build, so it wins over a copy an
+    earlier ``develop`` left in the source tree, and native libraries such a
+    run left beside it (whatever their name) are not packed.
+    """
+    folders = tuple({name.rsplit("/", 1)[0] + "/" for name in glue if "/" in name})
+    files = {**stub_files(project), **python_files(project)}
+    for arcname in list(files):
+        if (
+            arcname not in glue
+            and arcname.startswith(folders)
+            and arcname.endswith(_NATIVE_SUFFIXES + _DEBUGINFO_SUFFIXES)
+        ):
+            log.debug("Ignoring develop build artifact %s", arcname)
+            del files[arcname]
+    files.update(glue)
+    return files
+
+
 def _ancestor_ignored(gitignore: _GitIgnore, path: Path) -> bool:
     """Whether a folder between the project root and ``path`` is ignored (git never looks inside)."""
     try:

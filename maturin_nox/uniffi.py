@@ -3,16 +3,25 @@ modules, an ``__init__.py`` re-exports them, the cdylib sits beside them.
 
 As maturin: ``uniffi-bindgen`` is the crate's own ``uniffi-bindgen`` binary
 (``cargo run --bin uniffi-bindgen``), else one in its workspace, else the
-``uniffi-bindgen`` command on PATH (``pip install uniffi-bindgen``). A
-``uniffi.toml`` beside Cargo.toml is passed with ``--config`` and its
-``bindings.python.cdylib_name`` names the library file.
+``uniffi-bindgen`` command on PATH or beside the running interpreter
+(``pip install uniffi-bindgen``). A ``uniffi.toml`` beside Cargo.toml is
+passed with ``--config`` and its ``bindings.python.cdylib_name`` names the
+library file.
+
+Unlike maturin, the binary is built in the library's own target directory and
+profile (host target), so it reuses the dependencies the library build just
+compiled (``uniffi`` with its ``cli`` feature is a dependency of the package
+either way) instead of compiling uniffi-bindgen a second time in debug mode.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
+import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -36,8 +45,24 @@ def _bindgen_bin(package: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
     return None
 
 
-def uniffi_bindgen_command(project: Project) -> Tuple[List[str], Path]:
-    """The ``uniffi-bindgen`` command to run and the folder to run it in."""
+def _installed_bindgen() -> Optional[str]:
+    """``uniffi-bindgen`` on PATH, else in the scripts folder of the running interpreter."""
+    found = shutil.which("uniffi-bindgen")
+    if found is not None:
+        return found
+    scripts = sysconfig.get_path("scripts")
+    exe = "uniffi-bindgen.exe" if sys.platform == "win32" else "uniffi-bindgen"
+    return shutil.which(exe, path=scripts) if scripts else None
+
+
+def uniffi_bindgen_command(
+    project: Project, *, target_dir: Optional[Path] = None, profile: str = "dev"
+) -> Tuple[List[str], Path]:
+    """The ``uniffi-bindgen`` command to run and the folder to run it in.
+
+    A binary of the crate (or its workspace) is run with ``cargo run`` in
+    ``target_dir`` and ``profile``, the ones the library was built with.
+    """
     crate_dir = project.manifest_path.parent
     own = _bindgen_bin(project.package)
     members = set(project.cargo_metadata.get("workspace_members", []))
@@ -52,14 +77,29 @@ def uniffi_bindgen_command(project: Project) -> Tuple[List[str], Path]:
         target = own if own is not None else in_workspace[0][1]
         cmd = [cargo_executable(), "run", "--quiet", "--bin", "uniffi-bindgen"]
         cwd = crate_dir
+        features = list(target.get("required-features") or [])
         if own is not None:
             cmd += ["--manifest-path", str(project.manifest_path)]
+            # the library's features, so cargo reuses the dependencies it just built
+            features = [*project.features, *(f for f in features if f not in project.features)]
+            if project.all_features:
+                cmd.append("--all-features")
+            if project.no_default_features:
+                cmd.append("--no-default-features")
         else:
             cwd = project.workspace_root
-        if target.get("required-features"):
-            cmd += ["--features", ",".join(target["required-features"])]
+        if features:
+            cmd += ["--features", ",".join(features)]
+        if target_dir is not None:
+            cmd += ["--target-dir", str(target_dir)]
+        if profile == "release":
+            cmd.append("--release")
+        elif profile != "dev":
+            cmd += ["--profile", profile]
+        cmd += project.cargo_flags()
+        cmd.append("--")
         return cmd, cwd
-    exe = shutil.which("uniffi-bindgen")
+    exe = _installed_bindgen()
     if exe is None:
         raise BuildError(
             f"{project.crate_name} uses uniffi bindings but uniffi-bindgen was not found: add a "
@@ -90,9 +130,16 @@ def _package_arcname(project: Project) -> str:
     return "/".join([*rust_module, parts[-1]])
 
 
-def uniffi_files(project: Project, target: BuildTarget, cdylib_path: Path) -> Dict[str, Source]:
+def uniffi_files(
+    project: Project,
+    target: BuildTarget,
+    cdylib_path: Path,
+    *,
+    target_dir: Optional[Path] = None,
+    profile: str = "dev",
+) -> Dict[str, Source]:
     """The uniffi package's files by archive name: ``__init__.py``, generated modules, the library."""
-    cmd, cwd = uniffi_bindgen_command(project)
+    cmd, cwd = uniffi_bindgen_command(project, target_dir=target_dir, profile=profile)
     config = project.manifest_path.parent / "uniffi.toml"
     system = target.interpreter.system if target.interpreter is not None else "linux"
     package = _package_arcname(project)
@@ -104,7 +151,9 @@ def uniffi_files(project: Project, target: BuildTarget, cdylib_path: Path) -> Di
         cmd += ["--library", str(cdylib_path)]
         log.debug("Running %s", " ".join(cmd))
         try:
-            proc = subprocess.run(cmd, cwd=str(cwd), capture_output=True, text=True)
+            # uniffi-bindgen runs on the host, whatever the library was built for
+            env = {k: v for k, v in os.environ.items() if k != "CARGO_BUILD_TARGET"}
+            proc = subprocess.run(cmd, cwd=str(cwd), env=env, capture_output=True, text=True)
         except OSError as exc:
             raise BuildError(f"Cannot run `{cmd[0]}`: {exc.strerror}.") from None
         if proc.returncode != 0:
