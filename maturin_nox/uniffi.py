@@ -16,6 +16,8 @@ either way) instead of compiling uniffi-bindgen a second time in debug mode.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import shutil
@@ -26,6 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from .atomic import write_text_atomic
 from .cargo import cargo_executable
 from .errors import BuildError
 from .layout import Source
@@ -130,25 +133,11 @@ def _package_arcname(project: Project) -> str:
     return "/".join([*rust_module, parts[-1]])
 
 
-def uniffi_files(
-    project: Project,
-    target: BuildTarget,
-    cdylib_path: Path,
-    *,
-    target_dir: Optional[Path] = None,
-    profile: str = "dev",
-) -> Dict[str, Source]:
-    """The uniffi package's files by archive name: ``__init__.py``, generated modules, the library."""
-    cmd, cwd = uniffi_bindgen_command(project, target_dir=target_dir, profile=profile)
-    config = project.manifest_path.parent / "uniffi.toml"
-    system = target.interpreter.system if target.interpreter is not None else "linux"
-    package = _package_arcname(project)
+def _generate(project: Project, cmd: List[str], cwd: Path) -> Dict[str, str]:
+    """Run ``uniffi-bindgen generate`` (``cmd`` up to ``--out-dir``): module name -> source."""
     with tempfile.TemporaryDirectory(prefix="maturin-nox-uniffi-") as tmp:
         out_dir = Path(tmp)
-        cmd = [*cmd, "generate", "--no-format", "--language", "python", "--out-dir", str(out_dir)]
-        if config.is_file():
-            cmd += ["--config", str(config)]
-        cmd += ["--library", str(cdylib_path)]
+        cmd = [*cmd[: cmd.index("--out-dir") + 1], str(out_dir), *cmd[cmd.index("--out-dir") + 1 :]]
         log.debug("Running %s", " ".join(cmd))
         try:
             # uniffi-bindgen runs on the host, whatever the library was built for
@@ -159,16 +148,86 @@ def uniffi_files(
         if proc.returncode != 0:
             tail = " | ".join(proc.stderr.strip().splitlines()[-5:]) or "no output"
             raise BuildError(f"`uniffi-bindgen generate` failed for {project.crate_name}: {tail}")
-        names = sorted(p.stem for p in out_dir.glob("*.py"))
-        if not names:
-            raise BuildError(
-                f"uniffi-bindgen wrote no Python module for {project.crate_name}; "
-                "does the library export anything with #[uniffi::export] or a .udl file?"
-            )
-        files: Dict[str, Source] = {
-            f"{package}/{name}.py": (out_dir / f"{name}.py").read_bytes() for name in names
-        }
-    init = "".join(f"from .{name} import *  # NOQA\n" for name in names)
+        modules = {p.stem: p.read_text(encoding="utf-8") for p in sorted(out_dir.glob("*.py"))}
+    if not modules:
+        raise BuildError(
+            f"uniffi-bindgen wrote no Python module for {project.crate_name}; "
+            "does the library export anything with #[uniffi::export] or a .udl file?"
+        )
+    return modules
+
+
+def _glue_key(cmd: List[str], cwd: Path, config: Path, cdylib_path: Path) -> str:
+    """What the generated modules depend on: the command, the library, uniffi.toml, the tool.
+
+    The crate's own binary needs no stamp of its own: the uniffi version it is
+    built from is the library's, so a change to it relinks the library.
+    """
+    st = cdylib_path.stat()
+    tool: List[object] = []
+    if Path(cmd[0]).name.startswith("uniffi-bindgen"):
+        tool_stat = Path(cmd[0]).stat()
+        tool = [tool_stat.st_size, tool_stat.st_mtime_ns]
+    inputs = {
+        "cmd": cmd,
+        "cwd": str(cwd),
+        "library": [str(cdylib_path), st.st_size, st.st_mtime_ns],
+        "config": config.read_text(encoding="utf-8") if config.is_file() else None,
+        "tool": tool,
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def _modules(
+    project: Project, cmd: List[str], cwd: Path, cdylib_path: Path, cache: Optional[Path]
+) -> Dict[str, str]:
+    """The generated modules, reused from ``cache`` while nothing they depend on changed."""
+    config = project.manifest_path.parent / "uniffi.toml"
+    if cache is None:
+        return _generate(project, cmd, cwd)
+    key = _glue_key(cmd, cwd, config, cdylib_path)
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached.get("key") == key and isinstance(cached.get("modules"), dict):
+            log.debug("Reusing the uniffi glue generated for %s", cdylib_path)
+            return cached["modules"]  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        pass
+    modules = _generate(project, cmd, cwd)
+    write_text_atomic(cache, json.dumps({"key": key, "modules": modules}))
+    return modules
+
+
+def uniffi_files(
+    project: Project,
+    target: BuildTarget,
+    cdylib_path: Path,
+    *,
+    target_dir: Optional[Path] = None,
+    profile: str = "dev",
+) -> Dict[str, Source]:
+    """The uniffi package's files by archive name: ``__init__.py``, generated modules, the library.
+
+    With ``target_dir``, the generated modules are kept there and reused while
+    the library, uniffi.toml and the bindgen command are unchanged (running
+    uniffi-bindgen, even through a no-op ``cargo run``, is most of a no-op build).
+    """
+    cmd, cwd = uniffi_bindgen_command(project, target_dir=target_dir, profile=profile)
+    config = project.manifest_path.parent / "uniffi.toml"
+    system = target.interpreter.system if target.interpreter is not None else "linux"
+    package = _package_arcname(project)
+    cmd = [*cmd, "generate", "--no-format", "--language", "python", "--out-dir"]
+    if config.is_file():
+        cmd += ["--config", str(config)]
+    cmd += ["--library", str(cdylib_path)]
+    cache = None
+    if target_dir is not None:
+        cache = target_dir / f"uniffi-glue-{project.crate_name}.json"
+    modules = _modules(project, cmd, cwd, cdylib_path, cache)
+    files: Dict[str, Source] = {
+        f"{package}/{name}.py": source.encode() for name, source in sorted(modules.items())
+    }
+    init = "".join(f"from .{name} import *  # NOQA\n" for name in sorted(modules))
     files[f"{package}/__init__.py"] = init.encode()
     files[f"{package}/{_library_name(project, cdylib_path, system)}"] = cdylib_path
     return files

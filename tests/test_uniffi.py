@@ -158,6 +158,37 @@ def test_uniffi_files_from_bindgen_on_path(tmp_path, monkeypatch):
     assert "--library" in args and str(lib) in args and str(crate / "uniffi.toml") in args
 
 
+def test_generated_glue_is_reused_until_the_library_or_uniffi_toml_changes(tmp_path, monkeypatch):
+    crate = copy_crate("cffi-pure", tmp_path / "crate")
+    config = crate / "uniffi.toml"
+    config.write_text('[bindings.python]\ncdylib_name = "mathops"\n')
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "uniffi-bindgen").write_text(FAKE_BINDGEN)
+    (bindir / "uniffi-bindgen").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    log = tmp_path / "args"
+    monkeypatch.setenv("ARGS_LOG", str(log))
+    lib = tmp_path / "libcffi_pure.so"
+    lib.write_bytes(b"\x7fELF")
+    project = load_project(crate)
+    target = BuildTarget("py3-none", "py3", "none", None)
+
+    def runs() -> int:
+        return log.read_text().splitlines().count("generate") if log.exists() else 0
+
+    first = uniffi_files(project, target, lib, target_dir=tmp_path / "t")
+    assert runs() == 1
+    assert uniffi_files(project, target, lib, target_dir=tmp_path / "t") == first
+    assert runs() == 1  # nothing changed: the glue comes from the target dir
+    lib.write_bytes(b"\x7fELF relinked")
+    uniffi_files(project, target, lib, target_dir=tmp_path / "t")
+    assert runs() == 2
+    config.write_text('[bindings.python]\ncdylib_name = "other"\n')
+    files = uniffi_files(project, target, lib, target_dir=tmp_path / "t")
+    assert runs() == 3 and "cffi_pure/libother.so" in files
+
+
 def test_bindgen_beside_the_running_interpreter_is_found_off_path(tmp_path, monkeypatch):
     scripts = tmp_path / "scripts"
     scripts.mkdir()
