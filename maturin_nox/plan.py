@@ -179,6 +179,24 @@ def cargo_env(project: Project, target: BuildTarget) -> Dict[str, str]:
     return env
 
 
+def profile_args(profile: str) -> List[str]:
+    """Cargo's flags selecting ``profile`` (none for ``dev``)."""
+    if profile == "release":
+        return ["--release"]
+    return [] if profile == "dev" else ["--profile", profile]
+
+
+def feature_args(project: Project, extra: Sequence[str] = ()) -> List[str]:
+    """Cargo's flags for the project's features, plus ``extra`` ones."""
+    features = [*project.features, *(f for f in extra if f not in project.features)]
+    args = ["--features", ",".join(features)] if features else []
+    if project.all_features:
+        args.append("--all-features")
+    if project.no_default_features:
+        args.append("--no-default-features")
+    return args
+
+
 def cargo_command(
     project: Project,
     *,
@@ -202,16 +220,7 @@ def cargo_command(
         cmd = [cargo, "build", "--bins"]
     cmd += ["--manifest-path", str(project.manifest_path), "--target-dir", str(target_dir)]
     cmd += ["--message-format=json-render-diagnostics"]
-    if profile == "release":
-        cmd.append("--release")
-    elif profile != "dev":
-        cmd += ["--profile", profile]
-    if project.features:
-        cmd += ["--features", ",".join(project.features)]
-    if project.all_features:
-        cmd.append("--all-features")
-    if project.no_default_features:
-        cmd.append("--no-default-features")
+    cmd += profile_args(profile) + feature_args(project)
     if project.config.target:
         cmd += ["--target", project.config.target]
     cmd += project.cargo_flags()

@@ -32,7 +32,7 @@ from .atomic import write_text_atomic
 from .cargo import cargo_executable
 from .errors import BuildError
 from .layout import Source
-from .plan import BuildTarget
+from .plan import BuildTarget, feature_args, profile_args
 from .project import Project
 from .toml import load_toml
 
@@ -80,25 +80,17 @@ def uniffi_bindgen_command(
         target = own if own is not None else in_workspace[0][1]
         cmd = [cargo_executable(), "run", "--quiet", "--bin", "uniffi-bindgen"]
         cwd = crate_dir
-        features = list(target.get("required-features") or [])
+        required = list(target.get("required-features") or [])
         if own is not None:
             cmd += ["--manifest-path", str(project.manifest_path)]
             # the library's features, so cargo reuses the dependencies it just built
-            features = [*project.features, *(f for f in features if f not in project.features)]
-            if project.all_features:
-                cmd.append("--all-features")
-            if project.no_default_features:
-                cmd.append("--no-default-features")
+            cmd += feature_args(project, required)
         else:
             cwd = project.workspace_root
-        if features:
-            cmd += ["--features", ",".join(features)]
+            cmd += ["--features", ",".join(required)] if required else []
         if target_dir is not None:
             cmd += ["--target-dir", str(target_dir)]
-        if profile == "release":
-            cmd.append("--release")
-        elif profile != "dev":
-            cmd += ["--profile", profile]
+        cmd += profile_args(profile)
         cmd += project.cargo_flags()
         cmd.append("--")
         return cmd, cwd
@@ -134,10 +126,10 @@ def _package_arcname(project: Project) -> str:
 
 
 def _generate(project: Project, cmd: List[str], cwd: Path) -> Dict[str, str]:
-    """Run ``uniffi-bindgen generate`` (``cmd`` up to ``--out-dir``): module name -> source."""
+    """Run ``uniffi-bindgen generate`` (``cmd`` without ``--out-dir``): module name -> source."""
     with tempfile.TemporaryDirectory(prefix="maturin-nox-uniffi-") as tmp:
         out_dir = Path(tmp)
-        cmd = [*cmd[: cmd.index("--out-dir") + 1], str(out_dir), *cmd[cmd.index("--out-dir") + 1 :]]
+        cmd = [*cmd, "--out-dir", str(out_dir)]
         log.debug("Running %s", " ".join(cmd))
         try:
             # uniffi-bindgen runs on the host, whatever the library was built for
@@ -179,10 +171,14 @@ def _glue_key(cmd: List[str], cwd: Path, config: Path, cdylib_path: Path) -> str
 
 
 def _modules(
-    project: Project, cmd: List[str], cwd: Path, cdylib_path: Path, cache: Optional[Path]
+    project: Project,
+    cmd: List[str],
+    cwd: Path,
+    config: Path,
+    cdylib_path: Path,
+    cache: Optional[Path],
 ) -> Dict[str, str]:
     """The generated modules, reused from ``cache`` while nothing they depend on changed."""
-    config = project.manifest_path.parent / "uniffi.toml"
     if cache is None:
         return _generate(project, cmd, cwd)
     key = _glue_key(cmd, cwd, config, cdylib_path)
@@ -216,14 +212,14 @@ def uniffi_files(
     config = project.manifest_path.parent / "uniffi.toml"
     system = target.interpreter.system if target.interpreter is not None else "linux"
     package = _package_arcname(project)
-    cmd = [*cmd, "generate", "--no-format", "--language", "python", "--out-dir"]
+    cmd = [*cmd, "generate", "--no-format", "--language", "python"]
     if config.is_file():
         cmd += ["--config", str(config)]
     cmd += ["--library", str(cdylib_path)]
     cache = None
     if target_dir is not None:
         cache = target_dir / f"uniffi-glue-{project.crate_name}.json"
-    modules = _modules(project, cmd, cwd, cdylib_path, cache)
+    modules = _modules(project, cmd, cwd, config, cdylib_path, cache)
     files: Dict[str, Source] = {
         f"{package}/{name}.py": source.encode() for name, source in sorted(modules.items())
     }
