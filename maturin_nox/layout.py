@@ -7,29 +7,27 @@ the wheel module's job.
 
 from __future__ import annotations
 
-import functools
 import glob
 import logging
 import os
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Pattern, Sequence, Set, Tuple, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
+from .common import Source
 from .config import GlobPattern
 from .errors import ConfigError
+from .globs import glob_match
 from .project import Project
 
 __all__ = [
     "DATA_SUBDIRS",
-    "Source",
     "data_files",
     "data_folder",
     "extension_arcname",
     "git_ignored",
-    "glob_match",
     "include_files",
     "is_develop_artifact",
     "is_excluded",
@@ -41,7 +39,6 @@ __all__ = [
 
 log = logging.getLogger("maturin_nox")
 
-Source = Union[Path, bytes]
 
 # Caches of Python tools: never source. maturin packs them when git does not ignore
 # them; we always leave them out (they only ever hold machine-specific output).
@@ -87,58 +84,7 @@ def git_ignored(root: Path, paths: Sequence[Path]) -> Set[Path]:
     return {Path(p) for p in proc.stdout.split("\0") if p}
 
 
-# --- glob patterns -------------------------------------------------------------------------
-
-
-def _glob_regex(pattern: str) -> str:
-    """A regex for a gitignore-style glob: ``*`` and ``?`` stay within a folder, ``**`` spans them."""
-    out = ""
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out += "(?:.*/)?"
-            i += 3
-        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
-            out += "/.*"
-            i += 3
-        elif pattern.startswith("**", i):
-            out += ".*"
-            i += 2
-        elif pattern[i] == "*":
-            out += "[^/]*"
-            i += 1
-        elif pattern[i] == "?":
-            out += "[^/]"
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
-            close = pattern.index("]", i + 2)
-            body = pattern[i + 1 : close]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out += "[" + body.replace("\\", "\\\\") + "]"
-            i = close + 1
-        elif pattern[i] == "\\" and i + 1 < len(pattern):
-            out += re.escape(pattern[i + 1])
-            i += 2
-        else:
-            out += re.escape(pattern[i])
-            i += 1
-    return out
-
-
-def glob_match(relpath: str, pattern: str) -> bool:
-    """Whether a relative path matches a gitignore-style glob (no slash: at any depth)."""
-    return _compiled(pattern).fullmatch(relpath) is not None
-
-
-@functools.lru_cache(maxsize=512)
-def _compiled(pattern: str) -> Pattern[str]:
-    body = pattern.rstrip("/") if pattern.rstrip("/") else pattern
-    if "/" in body:
-        body = body.lstrip("/")  # a slash anchors the glob at the base folder
-    else:
-        body = "**/" + body  # no slash: the name may sit in any folder
-    return re.compile(_glob_regex(body))
+# --- include/exclude ---------------------------------------------------------------------
 
 
 def is_excluded(relpath: str, patterns: Iterable[GlobPattern], fmt: str) -> bool:
