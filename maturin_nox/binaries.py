@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence, Set, Tuple
 
 from .cargo import Artifact
+from .common import Source
 from .errors import BuildError
-from .layout import Source
 from .project import Project
 
 __all__ = ["binary_files", "executables", "links_python"]
@@ -21,12 +21,12 @@ def links_python(project: Project) -> bool:
     """Whether a binary crate embeds Python through pyo3/pyo3-ffi: its wheels are then per interpreter."""
     if project.bindings.kind != "bin":
         return False
-    from .project import _reachable
+    from .project import reachable_dependencies
 
     meta = getattr(project, "cargo_metadata", None)  # stand-in projects in unit tests have none
     if not meta:
         return False
-    deps = _reachable(meta, str(project.package["id"]))
+    deps = reachable_dependencies(meta, str(project.package["id"]))
     return "pyo3" in deps or "pyo3-ffi" in deps
 
 

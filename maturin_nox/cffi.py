@@ -18,9 +18,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from .common import Source
 from .errors import BuildError
 from .interpreters import Interpreter, default
-from .layout import Source
 from .plan import BuildTarget
 from .project import Project
 from .toml import dumps_toml, load_toml

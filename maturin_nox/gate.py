@@ -15,13 +15,13 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .atomic import write_text_atomic
+from .common import StrPath
 from .errors import AuditError, ConfigError, MaturinNoxError, WheelError
 
 __all__ = [
@@ -45,7 +45,6 @@ RESULTS_FILE = ".maturin-nox-results.json"
 _FORMAT = 1
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
 
-StrPath = Union[str, "os.PathLike[str]"]
 
 
 # --- what is in the folder ---------------------------------------------------------

@@ -17,7 +17,7 @@ from .errors import ConfigError, ProjectError
 from .metadata import CoreMetadata, resolve_metadata
 from .toml import load_toml
 
-__all__ = ["Bindings", "Project", "load_project", "locate_manifests"]
+__all__ = ["Bindings", "Project", "load_project", "locate_manifests", "reachable_dependencies"]
 
 log = logging.getLogger("maturin_nox")
 
@@ -266,7 +266,7 @@ def _find_package(meta: Mapping[str, Any], manifest: Path) -> Mapping[str, Any]:
     )
 
 
-def _reachable(meta: Mapping[str, Any], root_id: str) -> Dict[str, Mapping[str, Any]]:
+def reachable_dependencies(meta: Mapping[str, Any], root_id: str) -> Dict[str, Mapping[str, Any]]:
     """The resolve nodes reachable from the crate through normal dependencies, by package name."""
     resolve = meta.get("resolve") or {}
     nodes = {n["id"]: n for n in resolve.get("nodes", [])}
@@ -306,7 +306,7 @@ def _detect_bindings(
     manifest: Path,
     pyproject_path: Optional[Path],
 ) -> Bindings:
-    deps = _reachable(meta, package["id"])
+    deps = reachable_dependencies(meta, package["id"])
     has_lib = _lib_target(package) is not None
     has_bin = any("bin" in t.get("kind", []) for t in package.get("targets", []))
     found = next((kind for crate, kind in _BINDING_CRATES if crate in deps), None)

@@ -30,8 +30,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .atomic import write_text_atomic
 from .cargo import cargo_executable
+from .common import Source
 from .errors import BuildError
-from .layout import Source
 from .plan import BuildTarget, feature_args, profile_args
 from .project import Project
 from .toml import load_toml

@@ -38,6 +38,7 @@ from typing import (
 )
 
 from .atomic import write_text_atomic
+from .common import StrPath
 from .errors import VenvError
 
 __all__ = [
@@ -70,7 +71,6 @@ class _HasExecutable(Protocol):
 
 
 PythonSpec = Union[str, "os.PathLike[str]", _HasExecutable]
-StrPath = Union[str, "os.PathLike[str]"]
 
 
 # --- tools -----------------------------------------------------------------------------
@@ -222,12 +222,34 @@ class VirtualEnv:
     @property
     def installer(self) -> str:
         """What installs into this environment: "uv" (``uv pip``) or "pip"."""
-        uv = find_uv()
-        if uv is not None and (self.backend == "uv" or not self.has_pip):
+        return self._choose_installer(None, None)
+
+    def _choose_installer(self, uv: Optional[bool], has_pip: Optional[bool]) -> str:
+        uv_exe = find_uv()
+        pip = self.has_pip if has_pip is None else has_pip
+        if uv is None:
+            uv = uv_exe is not None and (self.backend == "uv" or not pip)
+        if uv:
+            if uv_exe is None:
+                raise VenvError("uv was asked for but is not installed; install it with `pip install uv`.")
             return "uv"
-        if self.has_pip:
+        if pip:
             return "pip"
         raise VenvError(f"Cannot install into {self.path}: it has no pip and uv is not installed.")
+
+    def installer_command(
+        self, verb: str = "install", *, uv: Optional[bool] = None, has_pip: Optional[bool] = None
+    ) -> Tuple[str, List[str]]:
+        """The tool name and command prefix that installs (or uninstalls) in this environment.
+
+        ``uv`` forces (True) or refuses (False) uv; ``has_pip`` saves asking the
+        interpreter where its site-packages is when the caller knows.
+        """
+        if self._choose_installer(uv, has_pip) == "uv":
+            uv_exe = find_uv()
+            assert uv_exe is not None  # chosen only when found
+            return "uv pip", [str(uv_exe), "pip", verb, "--python", str(self.python)]
+        return "pip", [str(self.python), "-m", "pip", "--disable-pip-version-check", verb]
 
     def environ(self, extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
         """os.environ plus `extra`, with the environment activated (PATH, VIRTUAL_ENV)."""
@@ -275,14 +297,6 @@ class VirtualEnv:
             )
         return proc
 
-    def _installer_cmd(self, verb: str) -> Tuple[str, List[str]]:
-        """The tool name and command prefix that installs or uninstalls in this env."""
-        if self.installer == "uv":
-            uv = find_uv()
-            assert uv is not None  # installer said uv
-            return "uv pip", [str(uv), "pip", verb, "--python", str(self.python)]
-        return "pip", [str(self.python), "-m", "pip", "--disable-pip-version-check", verb]
-
     def _call(self, tool: str, cmd: List[str], what: str, action: str) -> None:
         """Run an installer command, streaming its output; fail with one sentence."""
         log.info("%s %s %s into %s", tool, action, what, self.path)
@@ -326,7 +340,7 @@ class VirtualEnv:
             names.append(f"{os.fspath(editable)}{extra} (editable)")
         if not targets:
             return
-        tool, cmd = self._installer_cmd("install")
+        tool, cmd = self.installer_command("install")
         for link in find_links:
             cmd += ["--find-links", os.fspath(link)]
         if no_index:
@@ -343,7 +357,7 @@ class VirtualEnv:
         """Remove distributions by name."""
         if not names:
             return
-        tool, cmd = self._installer_cmd("uninstall")
+        tool, cmd = self.installer_command("uninstall")
         if tool == "pip":
             cmd.append("--yes")
         self._call(tool, cmd + list(names), ", ".join(names), "uninstall")

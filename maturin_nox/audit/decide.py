@@ -18,7 +18,7 @@ from .analyze import Analysis, Blockers, analyze_members
 from .elf import ElfInfo, elf_arch, read_elf
 from .policy import canonical_policy_name, policy_by_name
 
-__all__ = ["AuditMode", "Graft", "PlatformDecision", "decide", "decide_platform"]
+__all__ = ["AuditMode", "Graft", "PlatformDecision", "decide", "decide_platform", "requested_policy"]
 
 log = logging.getLogger("maturin_nox")
 
@@ -64,7 +64,7 @@ def decide_platform(
     """
     if platform_tag is not None and not platform_tag.startswith(_LINUXISH):
         return PlatformDecision((platform_tag,), "", (), ())
-    wanted = _requested(compatibility)
+    wanted = requested_policy(compatibility)
     arch = _arch_of(elf_files, platform_tag)
     if wanted == "linux":
         return PlatformDecision((f"linux_{arch}",), "linux", (), ())
@@ -93,7 +93,7 @@ def decide_platform(
     return decide(analysis, wanted, mode=mode, libs_dir=libs_dir, zig=zig)
 
 
-def _requested(compatibility: Optional[str]) -> Optional[str]:
+def requested_policy(compatibility: Optional[str]) -> Optional[str]:
     """None (best available), "pypi", "linux" or a canonical policy name."""
     if compatibility is None or compatibility.strip() == "":
         return None

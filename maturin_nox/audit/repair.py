@@ -22,7 +22,7 @@ from typing import Dict, List, Mapping, Optional, Union
 from ..errors import AuditError, WheelError
 from ..wheel import WheelWriter, escape_name, read_wheel
 from .analyze import analyze_members
-from .decide import PlatformDecision, _requested, decide
+from .decide import PlatformDecision, decide, requested_policy
 from .elf import ElfInfo, is_elf, read_elf
 from .report import wheel_libc_and_arch, wheel_members
 
@@ -135,7 +135,7 @@ def repair_wheel(
     libc, _ = wheel_libc_and_arch(wheel.name)
     analysis = analyze_members(members, libc="musl" if libc == "musl" else None)
     libs = libs_dir or f"{escape_name(contents.name)}.libs"
-    decision = decide(analysis, _requested(compatibility), mode="repair", libs_dir=libs)
+    decision = decide(analysis, requested_policy(compatibility), mode="repair", libs_dir=libs)
     for message in decision.messages:
         log.warning("%s", message)
     wheel_text = contents.files[f"{contents.dist_info}/WHEEL"].decode("utf-8")

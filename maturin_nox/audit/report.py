@@ -16,7 +16,7 @@ from ..wheel import WheelContents, parse_wheel_filename, read_wheel
 from .analyze import WHEEL_ROOT, Analysis, analyze_members
 from .elf import ElfInfo, is_elf, parse_elf
 
-__all__ = ["WheelReport", "analyze_wheel", "wheel_members"]
+__all__ = ["WheelReport", "analyze_wheel", "wheel_libc_and_arch", "wheel_members"]
 
 
 @dataclass(frozen=True)
