@@ -35,7 +35,7 @@ __all__ = [
 
 _LAZY = {
     "build": "builder",
-    "BuildOptions": "builder",
+    "BuildOptions": "options",
     "BuiltWheel": "builder",
     "load_project": "project",
     "Project": "project",
@@ -45,9 +45,10 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .builder import BuildOptions, BuiltWheel, build
+    from .builder import BuiltWheel, build
     from .dev_install import develop
     from .errors import MaturinNoxError
+    from .options import BuildOptions
     from .project import Project, load_project
     from .sdist import build_sdist
 

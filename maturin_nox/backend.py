@@ -20,13 +20,12 @@ import platform
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional, TypeVar
 
 from .errors import ConfigError, MaturinNoxError
 
 if TYPE_CHECKING:  # the hooks import the engine lazily: get_requires_* must stay cheap
-    from .builder import BuildOptions
-    from .project import Project
+    from .options import BuildOptions
 
 __all__ = [
     "build_editable",
@@ -46,17 +45,10 @@ ENV_VAR = "MATURIN_PEP517_ARGS"
 _T = TypeVar("_T")
 
 
-class _ArgumentParser(argparse.ArgumentParser):
-    """An argument parser that raises instead of exiting."""
-
-    def error(self, message: str) -> Any:  # argparse's signature says NoReturn
-        raise ConfigError(f"Cannot use the build arguments: {message}.", key="build-args")
-
-
 def _parser() -> argparse.ArgumentParser:
-    from .cli.cmd_build import add_build_arguments, add_output_arguments
+    from .options import StrictParser, add_build_arguments, add_output_arguments
 
-    parser = _ArgumentParser(prog="maturin_nox.backend", add_help=False)
+    parser = StrictParser(prog="maturin_nox.backend", what="Cannot use the build arguments")
     add_build_arguments(parser)
     add_output_arguments(parser)
     return parser
@@ -92,19 +84,25 @@ def hook_options(
     editable: bool = False,
     out_dir: Optional[Path] = None,
 ) -> BuildOptions:
-    """The BuildOptions a hook builds with; the profile is left to :func:`hook_profile`."""
-    from .cli.cmd_build import build_options
+    """The BuildOptions a hook builds with: the build arguments over the backend's defaults.
+
+    The defaults, as maturin's backend has them: the interpreter running the hook,
+    the release profile (unless tool.maturin names one) and no manylinux audit.
+    """
+    from .options import BuildOptions, options_from_args
 
     ns = _parse(config_settings)
     _configure_logging(ns)
-    extra: Dict[str, Any] = {"editable": editable, "cwd": Path.cwd()}
-    if not ns.interpreter:  # PEP 517: the interpreter running the hook is the one to build for
-        extra["interpreters"] = (_hook_python(),)
-    if ns.compatibility is None:
-        extra["compatibility"] = "off"  # as maturin's backend: no audit for a local install
-    if out_dir is not None:
-        extra["out_dir"] = out_dir
-    return build_options(ns, **extra)
+    base = BuildOptions(
+        cwd=Path.cwd(),
+        # PEP 517: the interpreter running the hook is the one to build for
+        interpreters=(_hook_python(),),
+        compatibility="off",  # a local install: no audit
+        default_profile="release",
+        editable=editable,
+        out_dir=out_dir,
+    )
+    return options_from_args(ns, base)
 
 
 def _hook_python() -> str:
@@ -127,24 +125,13 @@ def _hook_python() -> str:
     return sys.executable
 
 
-def hook_profile(project: Project, options: BuildOptions, *, editable: bool) -> str:
-    """--profile, -r, (editable-profile), tool.maturin.profile, else release."""
-    if options.profile:
-        return options.profile
-    if options.release:
-        return "release"
-    if editable and project.config.editable_profile:
-        return project.config.editable_profile
-    return project.config.profile or "release"
-
-
 def _configure_logging(ns: argparse.Namespace) -> None:
     """Route the engine's log to stderr (pip shows it with -v); cargo inherits stderr already."""
     if logging.getLogger().handlers or log.handlers:
         return  # called in-process by a program that set up logging itself: leave it alone
-    from .cli import configure_logging
+    from .console import configure_logging
 
-    configure_logging(ns.verbose, ns.quiet)
+    configure_logging(getattr(ns, "verbose", 0), getattr(ns, "quiet", False))
 
 
 def _hook(func: Callable[..., _T]) -> Callable[..., _T]:
@@ -168,11 +155,9 @@ def build_wheel(
     metadata_directory: Optional[str] = None,
 ) -> str:
     """PEP 517: build one wheel for the running interpreter; return its file name."""
-    from .builder import build, open_project
+    from .builder import build
 
     options = hook_options(config_settings, out_dir=Path(wheel_directory).resolve())
-    project = open_project(options)
-    options = options.replace(profile=hook_profile(project, options, editable=False))
     wheels = build(options)
     if len(wheels) != 1:
         raise ConfigError(
@@ -189,12 +174,9 @@ def build_editable(
     metadata_directory: Optional[str] = None,
 ) -> str:
     """PEP 660: an editable wheel (.pth to the sources and the extension in the tree if mixed)."""
-    from .builder import open_project
     from .dev_install import build_editable_wheel
 
     options = hook_options(config_settings, editable=True)
-    project = open_project(options)
-    options = options.replace(profile=hook_profile(project, options, editable=True))
     return build_editable_wheel(options, Path(wheel_directory).resolve()).name
 
 
@@ -205,7 +187,8 @@ def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) ->
 
     ns = _parse(config_settings)
     _configure_logging(ns)
-    path = write_sdist(ns.manifest_path, out_dir=Path(sdist_directory).resolve(), cwd=Path.cwd())
+    manifest = getattr(ns, "manifest_path", None)
+    path = write_sdist(manifest, out_dir=Path(sdist_directory).resolve(), cwd=Path.cwd())
     return path.name
 
 
@@ -256,21 +239,21 @@ def prepare_metadata_for_build_wheel(
     metadata_directory: str, config_settings: ConfigSettings = None
 ) -> str:
     """PEP 517: write ``<dist>.dist-info`` (METADATA, entry points, licenses) without compiling."""
-    from .builder import choose_interpreters, open_project
-    from .dev_install import dist_info_files
-    from .plan import plan_targets, platform_tag
+    from .builder import open_project
+    from .payload import dist_info_files
+    from .plan import platform_tag, resolve_plan
     from .wheel import WheelWriter
 
     options = hook_options(config_settings)
-    project = open_project(options)
-    targets = plan_targets(project, choose_interpreters(project, options))
-    tags = [t.tag(platform_tag(t.interpreter)) for t in targets]
+    plan = resolve_plan(open_project(options), options)
+    project = plan.project
+    tags = [t.tag(platform_tag(t.interpreter)) for t in plan.targets]
     out = Path(metadata_directory)
     writer = WheelWriter(out, project.name, project.version, tags)
     files = dist_info_files(project)
-    files[f"{writer.dist_info}/WHEEL"] = writer.wheel_file().encode()
-    for arcname, data in files.items():
-        dest = out / arcname
+    files["WHEEL"] = writer.wheel_file().encode()
+    for relpath, data in files.items():
+        dest = out / writer.dist_info / relpath
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(data)
     log.info(f"📝 Wrote {out / writer.dist_info}")

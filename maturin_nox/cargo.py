@@ -14,11 +14,11 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import CargoError
 
-__all__ = ["Artifact", "cargo_executable", "host_triple", "metadata", "run_build"]
+__all__ = ["Artifact", "CargoOutput", "cargo_executable", "host_triple", "metadata", "run_build"]
 
 log = logging.getLogger("maturin_nox")
 
@@ -117,12 +117,30 @@ class Artifact:
     executable: Optional[Path]
 
 
-class Artifacts(List[Artifact]):
-    """A build's artifacts, plus the library folders its build scripts linked against."""
+@dataclass(frozen=True)
+class CargoOutput:
+    """What cargo runs built: the artifacts, and the library folders build scripts linked against."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.linked_paths: List[Path] = []
+    artifacts: Tuple[Artifact, ...] = ()
+    linked_paths: Tuple[Path, ...] = ()
+
+    def __add__(self, other: CargoOutput) -> CargoOutput:
+        linked = self.linked_paths + tuple(p for p in other.linked_paths if p not in self.linked_paths)
+        return CargoOutput(self.artifacts + other.artifacts, linked)
+
+    def of_package(self, package_id: str) -> CargoOutput:
+        """Only the artifacts of one package (the project's own)."""
+        own = tuple(a for a in self.artifacts if a.package_id == package_id)
+        return CargoOutput(own, self.linked_paths)
+
+    def cdylib(self) -> Optional[Path]:
+        """The shared library a ``--crate-type cdylib`` build produced, if any."""
+        for artifact in self.artifacts:
+            if "cdylib" in artifact.crate_types:
+                for filename in artifact.filenames:
+                    if filename.suffix in (".so", ".dylib", ".dll", ".pyd"):
+                        return filename
+        return None
 
 
 def run_build(
@@ -131,7 +149,7 @@ def run_build(
     env: Mapping[str, str],
     cwd: Optional[Path] = None,
     quiet: bool = False,
-) -> Artifacts:
+) -> CargoOutput:
     """Run a cargo build command with JSON messages and return its artifacts."""
     cmd = list(cmd)
     log.debug("Running %s", " ".join(cmd))
@@ -146,7 +164,8 @@ def run_build(
         )
     except OSError as exc:
         raise CargoError(f"Cannot run `{cmd[0]}`: {exc.strerror}.", cmd) from None
-    artifacts = Artifacts()
+    artifacts: List[Artifact] = []
+    linked_paths: List[Path] = []
     assert proc.stdout is not None
     for line in proc.stdout:
         if not line.startswith("{"):
@@ -159,8 +178,8 @@ def run_build(
             for linked in msg.get("linked_paths", ()):
                 # "native=/path", "dependency=/path" or a bare path
                 path = Path(linked.split("=", 1)[1] if "=" in linked else linked)
-                if path not in artifacts.linked_paths:
-                    artifacts.linked_paths.append(path)
+                if path not in linked_paths:
+                    linked_paths.append(path)
         if msg.get("reason") == "compiler-artifact":
             target = msg.get("target", {})
             artifacts.append(
@@ -181,4 +200,4 @@ def run_build(
         raise CargoError(
             f"`{shown}` failed with exit code {code}; cargo's errors are shown above.", cmd
         )
-    return artifacts
+    return CargoOutput(tuple(artifacts), tuple(linked_paths))

@@ -1,23 +1,21 @@
 """``develop``: build the crate for the environment you work in and install it there.
 
 A mixed Rust/Python project installs editable, as maturin does: a ``.pth`` file
-puts the python-source folder on ``sys.path`` (Python edits are live) and the
-compiled extension module is copied into the source tree next to the package.
-A pure Rust project installs as a normal wheel. Either way ``direct_url.json``
-marks the install editable and points at the project.
+puts the python-source folder on ``sys.path`` (Python edits are live) and what
+the build generated inside the package (the extension module, cffi/uniffi
+glue) is placed in the source tree next to the sources. A pure Rust project
+installs as a normal wheel. Either way ``direct_url.json`` marks the install
+editable and points at the project.
 
-The files are written straight into the environment with their RECORD (what
-pip would do with the wheel, minus the zip and the subprocess): the previous
-install is removed by its RECORD first, and when the same build is already
-installed nothing is written at all. pip or uv only runs when a dependency is
-missing. The same in-memory :class:`Payload` becomes the PEP 660 wheel of
-``build_editable``.
+The payload comes from :func:`maturin_nox.payload.wheel_payload` (no audit
+for a local install), its editable form from
+:func:`maturin_nox.payload.editable`; :mod:`maturin_nox.install` writes it into
+the environment, or the wheel writer makes it the PEP 660 wheel of
+``build_editable``. pip or uv only runs when a dependency is missing.
 """
 
 from __future__ import annotations
 
-import configparser
-import dataclasses
 import email.parser
 import json
 import logging
@@ -28,26 +26,27 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import layout
-from .builder import BuildOptions, build_target, choose_interpreters, compile_target, open_project
+from .builder import compile_target, open_project
+from .common import Source
 from .errors import BuildError, VenvError
+from .install import Scheme, env_scheme, install_payload
 from .interpreters import Interpreter, probe
-from .plan import BuildTarget, plan_targets, platform_tag
+from .options import BuildOptions, merge_options
+from .payload import Editable, dist_info_files, editable, wheel_payload
+from .plan import BuildTarget, Plan, resolve_plan
 from .project import Project
-from .venv import VirtualEnv, find_active_env, find_uv, open_env
-from .wheel import WheelWriter, dist_info_name, escape_name, read_wheel, record_hash
+from .venv import VirtualEnv, find_active_env, open_env
+from .wheel import write_payload
 
 __all__ = [
     "DevelopResult",
-    "Payload",
     "build_editable_wheel",
-    "build_payload",
     "develop",
-    "develop_profile",
-    "dist_info_files",
-    "install_payload",
+    "develop_payload",
+    "find_environment",
 ]
 
 log = logging.getLogger("maturin_nox")
@@ -56,68 +55,9 @@ NO_ENV = (
     "No virtual environment found: activate one, set VIRTUAL_ENV, "
     "or create one with `python3 -m venv .venv`."
 )
-INSTALLER = "maturin-nox"
-# Bindings whose extension module this module lays out itself; the others go
-# through build_target and are installed from the wheel it writes.
-_NATIVE = ("pyo3", "pyo3-ffi", "rust-cpython")
 
 
-# --- the payload: a wheel's files in memory -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class Payload:
-    """A wheel's content before it is zipped or installed: bytes by archive name."""
-
-    name: str
-    version: str
-    tags: Tuple[str, ...]
-    files: Mapping[str, bytes]
-    executables: FrozenSet[str] = frozenset()
-    editable: bool = False  # a .pth serves the sources; build outputs were put beside them
-    extension: Optional[Path] = None  # the compiled module placed in the source tree, if any
-
-    @property
-    def dist_info(self) -> str:
-        """The ``{name}-{version}.dist-info`` folder name."""
-        return dist_info_name(self.name, self.version)
-
-    @property
-    def data_dir(self) -> str:
-        """The ``{name}-{version}.data`` folder name."""
-        return f"{escape_name(self.name)}-{self.version}.data"
-
-    def wheel_text(self) -> str:
-        """The WHEEL file for these tags."""
-        return WheelWriter(".", self.name, self.version, list(self.tags)).wheel_file()
-
-    def write_wheel(self, out_dir: Path) -> Path:
-        """Zip the payload into a wheel in ``out_dir`` (atomically) and return its path."""
-        writer = WheelWriter(out_dir, self.name, self.version, list(self.tags))
-        skip = {f"{self.dist_info}/WHEEL", f"{self.dist_info}/RECORD"}
-        for arcname in sorted(self.files):
-            if arcname not in skip:
-                writer.add_bytes(
-                    arcname, self.files[arcname], executable=arcname in self.executables
-                )
-        return writer.finish()
-
-
-def dist_info_files(project: Project) -> Dict[str, bytes]:
-    """METADATA, entry_points.txt, licenses and SBOMs, by archive name (as build writes them)."""
-    from .builder import dist_info_files as _builder_dist_info  # one definition of .dist-info
-
-    dist_info = dist_info_name(project.name, project.version)
-    return {f"{dist_info}/{rel}": data for rel, data in _builder_dist_info(project).items()}
-
-
-def _cdylib(project: Project, filenames: Sequence[Path]) -> Path:
-    for filename in filenames:
-        if filename.suffix in (".so", ".dylib", ".dll", ".pyd"):
-            return filename
-    raise BuildError(
-        f"cargo produced no cdylib for {project.crate_name}; check [lib] crate-type in {project.manifest_path}."
-    )
+# --- the payload of a development install -----------------------------------------------
 
 
 def _same_file(dest: Path, source: Path) -> bool:
@@ -135,7 +75,7 @@ def _same_bytes(dest: Path, data: bytes) -> bool:
         return False
 
 
-def _place(dest: Path, source: Union[Path, bytes]) -> bool:
+def _place(dest: Path, source: Source) -> bool:
     """Put a build output into the source tree unless the same one is already there."""
     if _same_file(dest, source) if isinstance(source, Path) else _same_bytes(dest, source):
         return False
@@ -152,384 +92,50 @@ def _place(dest: Path, source: Union[Path, bytes]) -> bool:
     return True
 
 
-def _hint_gitignore(project: Project, placed: Sequence[Path]) -> None:
-    """Build outputs in the source tree should not be committed: say so once."""
+def place_in_tree(project: Project, in_tree: Mapping[Path, Source]) -> List[Path]:
+    """Write the generated files of an editable install beside the sources; the ones written."""
+    placed = [dest for dest, source in in_tree.items() if _place(dest, source)]
     ignored = layout.git_ignored(project.root, placed)
-    for path in placed:
+    for path in placed:  # build outputs in the source tree should not be committed: say so
         if path not in ignored:
             log.info(
                 f"💡 Add {path.name} to .gitignore (e.g. a `*.so` line): it is a build output."
             )
+    return placed
 
 
-def _pth(project: Project) -> Dict[str, bytes]:
-    """The .pth file that puts the python-source folder on sys.path, as maturin names it."""
-    return {f"{escape_name(project.name)}.pth": str(project.python_source.resolve()).encode()}
-
-
-def _wheel_payload(project: Project, target: BuildTarget, options: BuildOptions) -> Payload:
-    """cffi, bin, uniffi: the wheel build lays out, read back (no audit for a local install)."""
-    with tempfile.TemporaryDirectory(prefix="maturin-nox-develop-") as tmp:
-        built = build_target(project, target, options.replace(compatibility="linux"), Path(tmp))
-        contents = read_wheel(built.path)
-    files = {a: d for a, d in contents.files.items() if a != f"{contents.dist_info}/RECORD"}
-    return Payload(
-        project.name,
-        project.version,
-        tuple(contents.wheel_tags()),
-        files,
-        frozenset(contents.executables),
-    )
-
-
-def _editable_from_wheel(project: Project, payload: Payload) -> Payload:
-    """Make a mixed project's wheel editable: sources stay live, generated modules go beside them."""
-    top = project.module_name.split(".")[0] + "/"
-    sources = set(layout.python_files(project))
-    kept: Dict[str, bytes] = {}
-    placed: List[Path] = []
-    extension: Optional[Path] = None
-    for arcname, data in payload.files.items():
-        if arcname.startswith(top):
-            # generated glue (cffi, uniffi) must sit beside the sources; the sources
-            # themselves come back unchanged and are left alone (_place compares), while
-            # glue an earlier develop left there is rewritten when it changed
-            dest = project.python_source / arcname
-            if _place(dest, data):
-                placed.append(dest)
-            if dest.suffix in (".so", ".pyd", ".dylib", ".dll"):
-                extension = dest
-            continue
-        if arcname in sources:
-            continue  # served from the source tree through the .pth
-        kept[arcname] = data
-    _hint_gitignore(project, placed)
-    kept.update(_pth(project))
-    return dataclasses.replace(payload, files=kept, editable=True, extension=extension)
-
-
-def build_payload(
-    project: Project, target: BuildTarget, options: BuildOptions, *, editable: bool
-) -> Payload:
-    """Compile the target and collect its wheel's files; editable mixed projects get a .pth."""
-    if project.bindings.kind not in _NATIVE:
-        payload = _wheel_payload(project, target, options)
-        return _editable_from_wheel(project, payload) if editable and project.mixed else payload
-    tags = (target.tag(platform_tag(target.interpreter)),)
-    artifacts = compile_target(project, target, options)
-    cdylib = _cdylib(
-        project, [f for a in artifacts if "cdylib" in a.crate_types for f in a.filenames]
-    )
-    assert target.ext_suffix is not None  # native bindings always have one
-    ext = layout.extension_arcname(project, target.ext_suffix)
-    sources: Dict[str, layout.Source] = {}
-    placed: Optional[Path] = None
-    if editable and project.mixed:
-        placed = project.python_source / ext
-        if _place(placed, cdylib):
-            _hint_gitignore(project, [placed])
-        sources.update(_pth(project))
-    else:
-        sources[ext] = cdylib
-        module = project.module_name
-        if not project.mixed and "." not in module:
-            sources[f"{module}/__init__.py"] = layout.pure_init(module)
-        sources.update(layout.stub_files(project))
-        sources.update(layout.python_files(project, ext_arcname=ext))
-        sources.update(layout.include_files(project, "wheel"))
-    data_dir = f"{escape_name(project.name)}-{project.version}.data"
-    sources.update(layout.data_files(project, data_dir))
-    files = {a: (s if isinstance(s, bytes) else s.read_bytes()) for a, s in sources.items()}
-    files.update(dist_info_files(project))
-    executables = frozenset(a for a in files if a.startswith(f"{data_dir}/scripts/"))
-    return Payload(
-        project.name, project.version, tags, files, executables, placed is not None, placed
-    )
-
-
-def develop_profile(project: Project, options: BuildOptions, *, default: str = "dev") -> str:
-    """The cargo profile of an editable build: --profile, -r, editable-profile, profile, default."""
-    if options.profile:
-        return options.profile
-    if options.release:
-        return "release"
-    return project.config.editable_profile or project.config.profile or default
-
-
-def _single_target(project: Project, options: BuildOptions) -> BuildTarget:
-    interps = choose_interpreters(project, options)
-    targets = plan_targets(project, interps)
-    if len(targets) != 1:
+def _single_target(plan: Plan) -> BuildTarget:
+    if len(plan.targets) != 1:
         raise BuildError(
-            f"An editable install is for one interpreter, but {len(targets)} were asked for; "
+            f"An editable install is for one interpreter, but {len(plan.targets)} were asked for; "
             "pass a single -i/--interpreter."
         )
-    return targets[0]
+    return plan.targets[0]
 
 
-def build_editable_wheel(options: BuildOptions, out_dir: Path) -> Path:
+def develop_payload(plan: Plan, target: BuildTarget) -> Editable:
+    """Compile the target and lay out its install; mixed projects get the editable form.
+
+    The generated files of the editable form are written into the source tree here.
+    """
+    project = plan.project
+    output = compile_target(plan, target)
+    payload = wheel_payload(plan, target, output, dist_info=dist_info_files(project), audit=False)
+    result = editable(project, payload)
+    place_in_tree(project, result.in_tree)
+    return result
+
+
+def build_editable_wheel(
+    options: BuildOptions, out_dir: Path, *, project: Optional[Project] = None
+) -> Path:
     """Build the PEP 660 editable wheel (one interpreter) into ``out_dir``."""
-    project = open_project(options)
-    options = options.replace(profile=develop_profile(project, options, default="release"))
-    target = _single_target(project, options)
-    payload = build_payload(project, target, options, editable=True)
-    path = payload.write_wheel(out_dir)
+    options = options.replace(editable=True)
+    plan = resolve_plan(project or open_project(options), options)
+    result = develop_payload(plan, _single_target(plan))
+    path = write_payload(result.payload, out_dir)
     log.info(f"📦 Built editable wheel to {path}")
     return path
-
-
-# --- where an environment keeps things -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Scheme:
-    """The install folders of one environment (the wheel spec's scheme keys)."""
-
-    purelib: Path
-    scripts: Path
-    data: Path
-    headers: Path
-    python: Path
-
-
-def env_scheme(env: VirtualEnv, interp: Interpreter, name: str) -> Scheme:
-    """The environment's folders, from its layout when it is the usual one, else from sysconfig."""
-    version = f"{interp.major}.{interp.minor}"
-    tail = "t" if interp.gil_disabled else ""
-    candidates = (
-        [env.path / "Lib" / "site-packages"]
-        if os.name == "nt"
-        else [
-            env.path / "lib" / f"python{version}{tail}" / "site-packages",
-            env.path / "lib" / f"pypy{version}" / "site-packages",
-        ]
-    )
-    purelib = next((c for c in candidates if c.is_dir()), None)
-    data = env.path
-    if purelib is None:  # an unusual layout: ask the interpreter (one extra process)
-        code = "import json, sysconfig; print(json.dumps(sysconfig.get_paths()))"
-        proc = subprocess.run([str(env.python), "-c", code], capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise VenvError(
-                f"Cannot ask {env.python} for its install folders: {proc.stderr.strip()}"
-            )
-        paths = json.loads(proc.stdout)
-        purelib, data = Path(paths["purelib"]), Path(paths["data"])
-    headers = data / "include" / "site" / f"python{version}{tail}" / name
-    return Scheme(purelib, env.bin_dir, data, headers, env.python)
-
-
-# --- installing a payload ----------------------------------------------------------------
-
-
-def _script(python: Path, module: str, attr: str) -> bytes:
-    """A console script that runs ``module:attr``, as pip writes it on POSIX."""
-    head = attr.split(".")[0]
-    shebang = f"#!{python}"
-    if " " in str(python) or len(shebang) > 127:
-        # The kernel cannot take this shebang: let sh exec the interpreter instead.
-        shebang = f"#!/bin/sh\n'''exec' '{python}' \"$0\" \"$@\"\n' '''"
-    return (
-        f"{shebang}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom {module} import {head}\n"
-        'if __name__ == "__main__":\n'
-        '    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])\n'
-        f"    sys.exit({attr}())\n"
-    ).encode()
-
-
-def _entry_scripts(payload: Payload, python: Path) -> Dict[str, bytes]:
-    """console_scripts and gui_scripts from entry_points.txt, by script name."""
-    text = payload.files.get(f"{payload.dist_info}/entry_points.txt")
-    if not text:
-        return {}
-    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]  # names are case-sensitive
-    parser.read_string(text.decode("utf-8"))
-    out: Dict[str, bytes] = {}
-    for group in ("console_scripts", "gui_scripts"):
-        if parser.has_section(group):
-            for name, value in parser.items(group):
-                module, _, attr = value.partition(":")
-                attr = attr.split("[")[0].strip() or "main"
-                out[name] = _script(python, module.strip(), attr)
-    return out
-
-
-def _rewrite_shebang(data: bytes, python: Path) -> bytes:
-    """``#!python`` in a wheel's scripts means the installing interpreter."""
-    if data.startswith(b"#!python"):
-        first, _, rest = data.partition(b"\n")
-        return f"#!{python}".encode() + first[len(b"#!python") :].lstrip(b"w") + b"\n" + rest
-    return data
-
-
-def _plan(
-    payload: Payload, scheme: Scheme, direct_url: Optional[str]
-) -> Dict[Path, Tuple[bytes, bool]]:
-    """Every file to write: destination -> (content, executable)."""
-    data_prefix = payload.data_dir + "/"
-    homes = {
-        "purelib": scheme.purelib,
-        "platlib": scheme.purelib,
-        "scripts": scheme.scripts,
-        "data": scheme.data,
-        "headers": scheme.headers,
-    }
-    out: Dict[Path, Tuple[bytes, bool]] = {}
-    for arcname, data in payload.files.items():
-        executable = arcname in payload.executables
-        if arcname.startswith(data_prefix):
-            key, _, rest = arcname[len(data_prefix) :].partition("/")
-            if key not in homes or not rest:
-                raise BuildError(
-                    f"The wheel of {payload.name} has {arcname}, outside any install scheme."
-                )
-            if key == "scripts":
-                data, executable = _rewrite_shebang(data, scheme.python), True
-            out[homes[key] / rest] = (data, executable)
-        else:
-            out[scheme.purelib / arcname] = (data, executable)
-    for name, script in _entry_scripts(payload, scheme.python).items():
-        out[scheme.scripts / name] = (script, True)
-    dist_info = scheme.purelib / payload.dist_info
-    if f"{payload.dist_info}/WHEEL" not in payload.files:
-        out[dist_info / "WHEEL"] = (payload.wheel_text().encode(), False)
-    out[dist_info / "INSTALLER"] = (f"{INSTALLER}\n".encode(), False)
-    out[dist_info / "REQUESTED"] = (b"", False)
-    if direct_url is not None:
-        out[dist_info / "direct_url.json"] = (direct_url.encode("utf-8"), False)
-    return out
-
-
-def _record_rows(
-    planned: Mapping[Path, Tuple[bytes, bool]], site: Path
-) -> Set[Tuple[str, str, str]]:
-    return {
-        (_relpath(dest, site), record_hash(data), str(len(data)))
-        for dest, (data, _) in planned.items()
-    }
-
-
-def _relpath(path: Path, site: Path) -> str:
-    return os.path.relpath(path, site).replace(os.sep, "/")
-
-
-def _installed_dist_infos(site: Path, name: str) -> List[Path]:
-    """The .dist-info folders of every installed version of ``name``."""
-    want = escape_name(name)
-    found = []
-    try:
-        entries = list(os.scandir(site))
-    except OSError:
-        return []
-    for entry in entries:
-        if entry.name.endswith(".dist-info") and entry.is_dir():
-            if escape_name(entry.name[: -len(".dist-info")].split("-")[0]) == want:
-                found.append(Path(entry.path))
-    return found
-
-
-def _read_record(dist_info: Path) -> List[Tuple[str, str, str]]:
-    import csv
-
-    try:
-        text = (dist_info / "RECORD").read_text(encoding="utf-8")
-    except OSError:
-        return []
-    rows = []
-    for row in csv.reader(text.splitlines()):
-        if row:
-            cells = [*row[:3], "", ""]
-            rows.append((cells[0], cells[1], cells[2]))
-    return rows
-
-
-def _same_install(dist_info: Path, rows: Set[Tuple[str, str, str]], site: Path) -> bool:
-    """Whether ``dist_info``'s RECORD lists exactly these files, and they are all still there."""
-    record = f"{_relpath(dist_info, site)}/RECORD"
-    have = {r for r in _read_record(dist_info) if r[0] != record}
-    return have == rows and all((site / path).is_file() for path, _, _ in rows)
-
-
-def _remove_dist(dist_info: Path, scheme: Scheme, prefix: Path) -> None:
-    """Uninstall by RECORD: its files, their bytecode, then folders left empty."""
-    site = scheme.purelib
-    folders: Set[Path] = set()
-    for path, _, _ in _read_record(dist_info):
-        target = Path(os.path.normpath(site / path))
-        if prefix not in target.parents:  # never outside the environment
-            continue
-        _unlink(target)
-        folders.add(target.parent)
-        if target.suffix == ".py":
-            cache = target.parent / "__pycache__"
-            for pyc in cache.glob(f"{target.stem}.*.pyc") if cache.is_dir() else ():
-                _unlink(pyc)
-            folders.add(cache)
-    shutil.rmtree(dist_info, ignore_errors=True)
-    # The environment's own folders stay even when empty; the ones the install made go.
-    keep = {site, scheme.scripts, prefix, *(prefix / d for d in ("include", "lib", "lib64", "Lib"))}
-    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-        while folder not in keep and prefix in folder.parents:
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-            folder = folder.parent
-
-
-def _unlink(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-
-
-def _write(dest: Path, data: bytes, executable: bool) -> None:
-    """Write beside and rename into place, so a running process keeps the old file."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, (0o755 if executable else 0o644) & ~_umask())
-        os.replace(tmp, dest)
-    except BaseException:
-        _unlink(Path(tmp))
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def install_payload(
-    payload: Payload, scheme: Scheme, *, direct_url: Optional[str] = None
-) -> Tuple[bool, Path]:
-    """Install (replacing any installed version); ``(False, dist-info)`` if already installed as is."""
-    site = scheme.purelib
-    planned = _plan(payload, scheme, direct_url)
-    rows = _record_rows(planned, site)
-    dist_info = site / payload.dist_info
-    existing = _installed_dist_infos(site, payload.name)
-    if existing == [dist_info] and _same_install(dist_info, rows, site):
-        return False, dist_info
-    prefix = Path(os.path.commonpath([site, scheme.scripts, scheme.data]))
-    for old in existing:
-        log.debug("Removing the previous install %s", old)
-        _remove_dist(old, scheme, prefix)
-    for dest, (data, executable) in planned.items():
-        _write(dest, data, executable)
-    record = f"{payload.dist_info}/RECORD"
-    lines = [",".join(_csv(v) for v in row) for row in sorted(rows)] + [f"{_csv(record)},,"]
-    _write(dist_info / "RECORD", ("\n".join(lines) + "\n").encode("utf-8"), False)
-    return True, dist_info
-
-
-def _csv(value: str) -> str:
-    return f'"{value}"' if ("," in value or '"' in value) else value
 
 
 # --- dependencies --------------------------------------------------------------------------
@@ -620,25 +226,6 @@ def _unsatisfied(requirements: Sequence[str], site: Path) -> List[str]:
     return missing
 
 
-def _installer_command(env: VirtualEnv, site: Path, uv: Optional[bool]) -> List[str]:
-    """``uv pip install`` or ``python -m pip install`` for the environment."""
-    uv_exe = find_uv()
-    has_pip = (site / "pip").is_dir()
-    if uv is None:
-        uv = uv_exe is not None and (env.backend == "uv" or not has_pip)
-    if uv:
-        if uv_exe is None:
-            raise VenvError(
-                "--uv was given but uv is not installed; install it with `pip install uv`."
-            )
-        return [str(uv_exe), "pip", "install", "--python", str(env.python)]
-    if not has_pip:
-        raise VenvError(
-            f"{env.path} has no pip and uv is not installed: install one of them, or pass --skip-install."
-        )
-    return [str(env.python), "-m", "pip", "--disable-pip-version-check", "install"]
-
-
 def _install_dependencies(
     env: VirtualEnv,
     site: Path,
@@ -650,7 +237,8 @@ def _install_dependencies(
     missing = _unsatisfied(requirements, site)
     if not missing:
         return ()
-    cmd = _installer_command(env, site, uv) + list(pip_args) + missing
+    _, install = env.installer_command(uv=uv, has_pip=(site / "pip").is_dir())
+    cmd = install + list(pip_args) + missing
     log.info(f"📦 Installing dependencies: {', '.join(missing)}")
     proc = subprocess.run(cmd, env=env.environ(), stdout=sys.stderr)
     if proc.returncode != 0:
@@ -679,18 +267,6 @@ class DevelopResult:
     dependencies: Tuple[str, ...]  # requirements handed to pip/uv (empty when all were met)
 
 
-def _merge(options: Optional[BuildOptions], kwargs: Dict[str, Any]) -> BuildOptions:
-    opts = options or BuildOptions()
-    for key in ("interpreters", "features", "cargo_args"):
-        value = kwargs.get(key)
-        if isinstance(value, (list, str)):
-            kwargs[key] = (value,) if isinstance(value, str) else tuple(value)
-    for key in ("manifest_path", "out_dir", "target_dir", "cwd"):
-        if kwargs.get(key) is not None:
-            kwargs[key] = Path(kwargs[key])
-    return dataclasses.replace(opts, **kwargs) if kwargs else opts
-
-
 def find_environment(
     env_path: Union[str, Path, None] = None, cwd: Optional[Path] = None
 ) -> VirtualEnv:
@@ -707,6 +283,7 @@ def develop(
     options: Optional[BuildOptions] = None,
     /,
     *,
+    project: Optional[Project] = None,
     extras: Sequence[str] = (),
     skip_install: bool = False,
     uv: Optional[bool] = None,
@@ -714,17 +291,17 @@ def develop(
     env_path: Union[str, Path, None] = None,
     **kwargs: Any,
 ) -> DevelopResult:
-    """Build the crate for the active environment and install it there (editable when mixed)."""
-    opts = _merge(options, kwargs)
+    """Build the crate for the active environment and install it there (editable when mixed).
+
+    ``project`` is the already-loaded project the options point at, if the caller has it.
+    """
+    opts = merge_options(options, kwargs)
     env = find_environment(env_path, opts.cwd)
-    project = open_project(opts)
+    project = project or open_project(opts)
     interp = probe(env.python)
-    opts = opts.replace(
-        interpreters=(str(env.python),),
-        find_interpreter=False,
-        profile=develop_profile(project, opts),
-    )
-    target = _single_target(project, opts)
+    opts = opts.replace(interpreters=(str(env.python),), find_interpreter=False, editable=True)
+    plan = resolve_plan(project, opts)
+    target = _single_target(plan)
     extras = [e for item in extras for e in item.replace(",", " ").split()]
     scheme = env_scheme(env, interp, project.name)
     deps: Tuple[str, ...] = ()
@@ -732,50 +309,50 @@ def develop(
         deps = _install_dependencies(
             env, scheme.purelib, _wanted(project, interp, extras), uv, pip_args
         )
-    payload = build_payload(project, target, opts, editable=True)
-    editable = payload.editable
+    result = develop_payload(plan, target)
     if skip_install:
-        if not editable:
+        if not project.mixed:
             log.warning(
                 "--skip-install only builds the extension in place for a mixed Rust/Python project; nothing was installed."
             )
         return DevelopResult(
-            env, project.name, project.version, editable, False, False, payload.extension, None, ()
+            env, project.name, project.version, project.mixed, False, False, result.extension, None, ()
         )
     direct_url = json.dumps(
         {"url": project.root.resolve().as_uri(), "dir_info": {"editable": True}}
     )
     if os.name == "nt":  # pip writes the .exe launchers console scripts need there
-        changed, dist_info = _install_with_installer(payload, env, scheme, uv, direct_url), None
+        changed = _install_with_installer(result, env, scheme, uv, direct_url)
+        dist_info: Optional[Path] = None
     else:
-        changed, dist_info = install_payload(payload, scheme, direct_url=direct_url)
+        changed, dist_info = install_payload(result.payload, scheme, direct_url=direct_url)
     if not changed:
         log.info(f"✨ {project.name}-{project.version} is up to date in {env.path}")
     return DevelopResult(
         env,
         project.name,
         project.version,
-        editable,
+        project.mixed,
         True,
         changed,
-        payload.extension,
+        result.extension,
         dist_info,
         deps,
     )
 
 
 def _install_with_installer(
-    payload: Payload, env: VirtualEnv, scheme: Scheme, uv: Optional[bool], direct_url: str
+    result: Editable, env: VirtualEnv, scheme: Scheme, uv: Optional[bool], direct_url: str
 ) -> bool:
     """Install through pip/uv (for Windows launchers), then mark the install editable."""
     with tempfile.TemporaryDirectory(prefix="maturin-nox-develop-") as tmp:
-        wheel = payload.write_wheel(Path(tmp))
-        install = _installer_command(env, scheme.purelib, uv)
+        wheel = write_payload(result.payload, Path(tmp))
+        _, install = env.installer_command(uv=uv, has_pip=(scheme.purelib / "pip").is_dir())
         cmd = [*install, "--no-deps", "--force-reinstall", str(wheel)]
         proc = subprocess.run(cmd, env=env.environ(), stdout=sys.stderr)
     if proc.returncode != 0:
         raise VenvError(f"Installing {wheel.name} into {env.path} failed (exit {proc.returncode}).")
-    (scheme.purelib / payload.dist_info / "direct_url.json").write_text(
+    (scheme.purelib / result.payload.dist_info_dir / "direct_url.json").write_text(
         direct_url, encoding="utf-8"
     )
     return True

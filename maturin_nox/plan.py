@@ -1,4 +1,4 @@
-"""Planning the build: one :class:`BuildTarget` per wheel.
+"""Planning the build: every setting resolved once (:class:`Plan`), one :class:`BuildTarget` per wheel.
 
 A target is an interpreter (or an abi3 group of interpreters, or none for
 cffi and binaries) with its wheel tag, the environment cargo runs in and a
@@ -10,7 +10,9 @@ interpreter's build each time.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import sys
 import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,16 +21,25 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 from .errors import BuildError
 
 if TYPE_CHECKING:
+    from .config import MaturinConfig
     from .interpreters import Interpreter
+    from .options import BuildOptions
     from .project import Project
+
+log = logging.getLogger("maturin_nox")
 
 __all__ = [
     "BuildTarget",
+    "Plan",
     "bin_names",
     "cargo_command",
     "cargo_env",
+    "choose_interpreters",
+    "feature_args",
     "plan_targets",
     "platform_tag",
+    "profile_args",
+    "resolve_plan",
     "resolve_profile",
 ]
 
@@ -146,15 +157,110 @@ def _abi3_suffix(interp: Interpreter) -> str:
     return ".abi3.so"
 
 
-def resolve_profile(
-    project: Project, *, release: bool = False, profile: Optional[str] = None
-) -> str:
-    """The cargo profile: --profile, then -r (release), then tool.maturin.profile, then dev."""
-    if profile:
-        return profile
-    if release:
+def resolve_profile(config: MaturinConfig, options: BuildOptions) -> str:
+    """The cargo profile, the one rule for every front.
+
+    --profile, then -r (release), then tool.maturin.editable-profile (develop and
+    editable installs), then tool.maturin.profile, then the front's default (dev;
+    release for the PEP 517 backend).
+    """
+    if options.profile:
+        return options.profile
+    if options.release:
         return "release"
-    return project.config.profile or "dev"
+    if options.editable and config.editable_profile:
+        return config.editable_profile
+    return config.profile or options.default_profile
+
+
+def choose_interpreters(project: Project, options: BuildOptions) -> List[Interpreter]:
+    """The interpreters to build for, filtered by the project's requires-python."""
+    from .interpreters import select
+
+    if project.bindings.kind == "bin" and not options.interpreters and not options.find_interpreter:
+        if not _embeds_python(project):  # a binary embedding Python is built per interpreter
+            return []
+    source = str(project.pyproject_path or project.manifest_path)
+    interps = select(
+        options.interpreters,
+        find=options.find_interpreter,
+        requires_python=project.metadata.requires_python,
+        requires_python_source=source,
+    )
+    for interp in interps:
+        log.debug("🐍 Using %s", interp.display())
+    return interps
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One build with every effective setting resolved, and the wheels it makes.
+
+    Made once by :func:`resolve_plan` from the project and the options; every
+    later step (cargo, payload, audit, writers, installers) reads it and never
+    looks at the options or ``[tool.maturin]`` again.
+    """
+
+    project: Project
+    targets: Tuple[BuildTarget, ...]
+    profile: str
+    strip: bool
+    zig: bool
+    compatibility: Optional[str]  # None: the best policy the audit allows
+    audit_mode: str  # repair | check | warn | skip
+    out_dir: Path
+    target_root: Path  # cargo's target directory root; each target builds below it
+    user_target_dir: Optional[Path]  # --target-dir as given (cffi looks for a header there)
+    cargo_args: Tuple[str, ...]
+    quiet: bool
+    jobs: int
+    editable: bool
+
+    def target_dir(self, target: BuildTarget) -> Path:
+        """The cargo target directory of one build configuration."""
+        return self.target_root / "maturin-nox" / target.key
+
+    @property
+    def audits(self) -> bool:
+        """Whether wheels are audited against the manylinux/musllinux policies (Linux targets)."""
+        if not sys.platform.startswith("linux"):
+            return False
+        target = self.project.config.target
+        if target and "linux" not in target:
+            return False
+        return self.compatibility not in ("linux", "off")
+
+
+def resolve_plan(
+    project: Project,
+    options: BuildOptions,
+    *,
+    interpreters: Optional[Sequence[Interpreter]] = None,
+) -> Plan:
+    """Resolve the options against the project, once: profile, strip, audit, folders, targets."""
+    config = project.config
+    if interpreters is None:
+        interpreters = choose_interpreters(project, options)
+    cwd = (options.cwd or Path.cwd()).resolve()
+    user_target_dir = (cwd / options.target_dir).resolve() if options.target_dir else None
+    targets = tuple(plan_targets(project, interpreters))
+    jobs = max(1, min(len(targets), options.jobs or os.cpu_count() or 1))
+    return Plan(
+        project=project,
+        targets=targets,
+        profile=resolve_profile(config, options),
+        strip=config.strip if options.strip is None else options.strip,
+        zig=options.zig or config.zig,
+        compatibility=options.compatibility or config.compatibility,
+        audit_mode=options.auditwheel or config.auditwheel or "repair",
+        out_dir=(options.out_dir or project.target_directory / "wheels").resolve(),
+        target_root=user_target_dir or project.target_directory,
+        user_target_dir=user_target_dir,
+        cargo_args=tuple(options.cargo_args),
+        quiet=options.quiet,
+        jobs=jobs,
+        editable=options.editable,
+    )
 
 
 def cargo_env(project: Project, target: BuildTarget) -> Dict[str, str]:
@@ -198,18 +304,12 @@ def feature_args(project: Project, extra: Sequence[str] = ()) -> List[str]:
 
 
 def cargo_command(
-    project: Project,
-    *,
-    cargo: str,
-    profile: str,
-    target_dir: Path,
-    strip: bool = False,
-    cargo_args: Sequence[str] = (),
-    bin_name: Optional[str] = None,
+    plan: Plan, target: BuildTarget, *, cargo: str, bin_name: Optional[str] = None
 ) -> List[str]:
     """The cargo invocation for a library (``cargo rustc --lib --crate-type cdylib``) or a binary."""
+    project = plan.project
     rustc_args = list(project.config.rustc_args)
-    if strip:
+    if plan.strip:
         rustc_args += ["-C", "strip=symbols"]
     cmd = [cargo, "rustc"]
     if project.bindings.is_lib:
@@ -218,13 +318,14 @@ def cargo_command(
         cmd += ["--bin", bin_name]
     else:
         cmd = [cargo, "build", "--bins"]
-    cmd += ["--manifest-path", str(project.manifest_path), "--target-dir", str(target_dir)]
+    cmd += ["--manifest-path", str(project.manifest_path)]
+    cmd += ["--target-dir", str(plan.target_dir(target))]
     cmd += ["--message-format=json-render-diagnostics"]
-    cmd += profile_args(profile) + feature_args(project)
+    cmd += profile_args(plan.profile) + feature_args(project)
     if project.config.target:
         cmd += ["--target", project.config.target]
     cmd += project.cargo_flags()
-    cmd += list(project.config.cargo_args) + list(cargo_args)
+    cmd += list(project.config.cargo_args) + list(plan.cargo_args)
     if rustc_args and cmd[1] == "rustc":
         cmd += ["--", *rustc_args]
     return cmd

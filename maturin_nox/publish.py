@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from .builder import BuildOptions, BuiltWheel, build
+from .builder import BuiltWheel, build, open_project
 from .errors import AuditError, UploadError
+from .options import BuildOptions
 from .upload import DEFAULT_REPOSITORY, TEST_REPOSITORY, Repository, UploadReport, upload
 from .wheel import parse_wheel_filename
 
@@ -68,13 +69,14 @@ def build_distributions(options: BuildOptions, *, sdist: bool = True) -> Distrib
     """Build every wheel the options ask for and, unless ``sdist`` is false, the sdist."""
     if not options.release and options.profile in (None, "dev"):
         log.warning("You're publishing debug wheels.")
-    wheels = build(options)
+    project = open_project(options)  # cargo metadata once, for the wheels and the sdist
+    wheels = build(options, project=project)
     sdist_path: Optional[Path] = None
     if sdist:
         from .sdist import build_sdist
 
         out_dir = options.out_dir or (wheels[0].path.parent if wheels else None)
-        sdist_path = build_sdist(options.manifest_path, out_dir=out_dir, cwd=options.cwd)
+        sdist_path = build_sdist(out_dir=out_dir, cwd=options.cwd, project=project)
     return Distributions(tuple(wheels), sdist_path)
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
-import tempfile
 from email.parser import HeaderParser
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -32,9 +30,11 @@ from tox.tox_env.python.virtual_env.runner import VirtualEnvRunner
 from tox.tox_env.register import ToxEnvRegister
 from tox.tox_env.runner import RunToxEnv
 
-from .builder import BuildOptions, build
+from .builder import build, open_project
+from .common import TARGET_DIR_ENV
 from .errors import MaturinNoxError
-from .project import Project, load_project
+from .options import BuildOptions
+from .project import Project
 from .wheel import escape_name
 
 __all__ = ["MaturinRunner", "tox_register_tox_env"]
@@ -42,7 +42,6 @@ __all__ = ["MaturinRunner", "tox_register_tox_env"]
 log = logging.getLogger(__name__)
 
 RUNNER = "maturin"
-TARGET_DIR_ENV = "MATURIN_NOX_TARGET_DIR"
 WHEELS_DIR = ".maturin-wheels"  # inside tox's work dir (.tox), shared by the environments
 PACKAGE_TYPES = ("wheel", "editable", "deps-only", "skip", "external")
 _CACHE = "MaturinRunner"  # our section in the environment's .tox-info.json
@@ -160,16 +159,17 @@ class MaturinRunner(VirtualEnvRunner):
         if kind == "skip":
             return
         try:
-            project = self._maturin_project()
+            options = self._maturin_options()
+            project = open_project(options)  # cargo metadata, once for the whole setup
             deps = self._maturin_package_deps(project)
             if kind == "deps-only":
                 self._install(deps, _CACHE, "package_deps")
             elif kind == "editable":
-                self._maturin_develop(deps)
+                self._maturin_develop(deps, options, project)
             elif kind == "external":
                 self._maturin_install(Path(str(self.options.install_pkg)), deps, "installed")
             else:
-                wheel, fresh = self._maturin_build()
+                wheel, fresh = self._maturin_build(options, project)
                 self._maturin_install(wheel, deps, "built" if fresh else "reused")
         except MaturinNoxError as exc:
             # One sentence, no traceback: tox reports "<env>: failed with ..." and moves on.
@@ -198,11 +198,6 @@ class MaturinRunner(VirtualEnvRunner):
             compatibility=str(self.conf["maturin_compatibility"]) or None,
         )
 
-    def _maturin_project(self) -> Project:
-        """The Rust project this environment packages."""
-        opts = self._maturin_options()
-        return load_project(opts.manifest_path, cwd=opts.cwd, features=opts.features)
-
     def _maturin_package_deps(self, project: Project) -> List[Requirement]:
         """The package's Requires-Dist for the configured extras, as tox's .pkg env gives them."""
         meta = HeaderParser().parsestr(project.metadata.metadata_text)
@@ -215,24 +210,17 @@ class MaturinRunner(VirtualEnvRunner):
         extras = set(self.conf["extras"])
         return list(dependencies_with_extras(requires, extras, project.name))
 
-    def _maturin_build(self) -> Tuple[Path, bool]:
-        """Build this environment's wheel; ``fresh`` is False when an identical one was there."""
+    def _maturin_build(self, options: BuildOptions, project: Project) -> Tuple[Path, bool]:
+        """Build this environment's wheel; ``fresh`` is False when the one there was kept.
+
+        The wheels live in one folder shared by the environments, so the engine's
+        reuse check sees last run's wheel: an unchanged build writes nothing.
+        """
         wheels = Path(self.core["work_dir"]) / WHEELS_DIR
-        wheels.mkdir(parents=True, exist_ok=True)
-        # Build beside, then keep the old file when the bytes match: no rewrite, no reinstall.
-        staging = Path(tempfile.mkdtemp(prefix=f".{self.name}-", dir=wheels))
-        try:
-            built = build(self._maturin_options().replace(out_dir=staging))
-            if len(built) != 1:
-                raise Fail(f"maturin-nox built {len(built)} wheels for one interpreter")
-            new = built[0].path
-            final = wheels / new.name
-            if final.is_file() and _sha256(final) == _sha256(new):
-                return final, False
-            os.replace(new, final)
-            return final, True
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        built = build(options.replace(out_dir=wheels), project=project)
+        if len(built) != 1:
+            raise Fail(f"maturin-nox built {len(built)} wheels for one interpreter")
+        return built[0].path, not built[0].reused
 
     def _maturin_install(self, wheel: Path, deps: List[Requirement], verb: str) -> None:
         """Install the wheel with tox's installer unless this very wheel is installed already."""
@@ -266,7 +254,9 @@ class MaturinRunner(VirtualEnvRunner):
                 "sha256": _sha256(wheel),
             }
 
-    def _maturin_develop(self, deps: List[Requirement]) -> None:
+    def _maturin_develop(
+        self, deps: List[Requirement], options: BuildOptions, project: Project
+    ) -> None:
         """Editable install through maturin-nox's develop; deps go through tox first."""
         from .dev_install import develop
 
@@ -274,7 +264,8 @@ class MaturinRunner(VirtualEnvRunner):
         # A develop install replaces whatever wheel was there: a later wheel run must reinstall.
         (self.env_dir / INSTALLED_MARKER).unlink(missing_ok=True)
         result = develop(
-            self._maturin_options(),
+            options,
+            project=project,
             extras=sorted(self.conf["extras"]),
             env_path=self.env_dir,
         )

@@ -20,7 +20,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
 
 from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
@@ -28,16 +28,22 @@ from packaging.utils import canonicalize_name
 from .atomic import publish_mode
 from .errors import WheelError
 
+if TYPE_CHECKING:
+    from .payload import WheelPayload
+
 __all__ = [
     "WheelContents",
     "WheelWriter",
     "compress_tags",
     "data_dir_name",
     "dist_info_name",
+    "escape_name",
+    "expand_tags",
     "parse_wheel_filename",
     "read_wheel",
     "record_hash",
     "wheel_filename",
+    "write_payload",
 ]
 
 # 1980-01-01, the earliest date a zip entry can carry.
@@ -242,6 +248,21 @@ class WheelWriter:
             Path(tmp).unlink(missing_ok=True)
             raise
         return self.path
+
+
+def write_payload(payload: WheelPayload, out_dir: Union[str, Path]) -> Path:
+    """Write a payload as a wheel in ``out_dir`` (atomically) and return its path."""
+    writer = WheelWriter(out_dir, payload.name, payload.version, payload.tags)
+    for arcname in sorted(payload.files):
+        source = payload.files[arcname]
+        executable = arcname in payload.executables
+        if isinstance(source, bytes):
+            writer.add_bytes(arcname, source, executable=executable)
+        else:
+            writer.add_file(arcname, source, executable=True if executable else None)
+    for relpath, data in payload.dist_info.items():
+        writer.add_dist_info(relpath, data)
+    return writer.finish()
 
 
 def _zipinfo(

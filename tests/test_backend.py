@@ -238,19 +238,19 @@ def test_build_args_come_from_config_settings_else_the_environment(
 def test_profiles_default_to_release_and_editable_profile_applies_to_editables(
     tmp_path: Path,
 ) -> None:
+    from maturin_nox.plan import resolve_profile
     from maturin_nox.project import load_project
 
     crate = copy_crate("pyo3-pure", tmp_path)
     pyproject = crate / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + 'editable-profile = "dev"\n')
-    project = load_project(crate / "Cargo.toml")
-    plain = backend.hook_options(None)
-    assert backend.hook_profile(project, plain, editable=False) == "release"
-    assert backend.hook_profile(project, plain, editable=True) == "dev"
-    chosen = backend.hook_options({"build-args": "--profile bench"})
-    assert backend.hook_profile(project, chosen, editable=True) == "bench"
-    release = backend.hook_options({"build-args": "-r"})
-    assert backend.hook_profile(project, release, editable=True) == "release"
+    config = load_project(crate / "Cargo.toml").config
+    assert resolve_profile(config, backend.hook_options(None)) == "release"
+    assert resolve_profile(config, backend.hook_options(None, editable=True)) == "dev"
+    chosen = backend.hook_options({"build-args": "--profile bench"}, editable=True)
+    assert resolve_profile(config, chosen) == "bench"
+    release = backend.hook_options({"build-args": "-r"}, editable=True)
+    assert resolve_profile(config, release) == "release"
 
 
 def write(path: Path, text: str) -> None:

@@ -20,16 +20,10 @@ from typing import Dict, List
 import pytest
 from conftest import CRATES, TARGET, pyenv_python, run_check
 
-from maturin_nox.dev_install import (
-    NO_ENV,
-    Payload,
-    Scheme,
-    _unsatisfied,
-    _wanted,
-    develop,
-    install_payload,
-)
+from maturin_nox.dev_install import NO_ENV, _unsatisfied, _wanted, develop
 from maturin_nox.errors import VenvError
+from maturin_nox.install import Scheme, install_payload
+from maturin_nox.payload import WheelPayload
 from maturin_nox.venv import create
 
 PYTHON = "3.12"  # shared with the build tests, so the dev-profile cargo cache is warm
@@ -238,16 +232,17 @@ def fake_scheme(root: Path) -> Scheme:
     )
 
 
-def payload(files: Dict[str, bytes], version: str = "1.0") -> Payload:
-    """A Payload for distribution ``demo``."""
+def payload(files: Dict[str, bytes], version: str = "1.0") -> WheelPayload:
+    """A WheelPayload for distribution ``demo``; ``DIST/x`` names a .dist-info file."""
     meta = f"Metadata-Version: 2.4\nName: demo\nVersion: {version}\n".encode()
-    base = {f"demo-{version}.dist-info/METADATA": meta}
+    dist_info = {"METADATA": meta, **{k[5:]: v for k, v in files.items() if k.startswith("DIST/")}}
     data = f"demo-{version}.data"
-    return Payload(
+    return WheelPayload(
         "demo",
         version,
         ("py3-none-any",),
-        {**base, **{k.replace("DATA", data): v for k, v in files.items()}},
+        {k.replace("DATA", data): v for k, v in files.items() if not k.startswith("DIST/")},
+        dist_info,
         frozenset(k.replace("DATA", data) for k in files if "/scripts/" in k),
     )
 
@@ -260,7 +255,7 @@ def test_installer_maps_every_scheme_and_writes_a_verifiable_record(tmp_path: Pa
         "DATA/scripts/tool": b"#!python\nprint('tool')\n",
         "DATA/headers/demo.h": b"int demo;\n",
         "DATA/data/share/demo.txt": b"shared\n",
-        "demo-1.0.dist-info/entry_points.txt": entry_points,
+        "DIST/entry_points.txt": entry_points,
     }
     changed, dist_info = install_payload(payload(files), scheme, direct_url='{"url": "file:///x"}')
     assert changed and dist_info == scheme.purelib / "demo-1.0.dist-info"

@@ -13,39 +13,23 @@ import importlib
 import logging
 import pkgutil
 import sys
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from .. import __version__
+from ..console import configure_logging
 from ..errors import MaturinNoxError
 
-__all__ = ["main"]
+__all__ = ["configure_logging", "main"]
 
 log = logging.getLogger("maturin_nox")
 
 
-class _Handler(logging.Handler):
-    """Prints engine log records plainly: warnings prefixed, info as is."""
+class _Parser(argparse.ArgumentParser):
+    """argparse without prefix matching: ``--target`` must never be taken for ``--target-dir``."""
 
-    def emit(self, record: logging.LogRecord) -> None:
-        msg = record.getMessage()
-        if record.levelno >= logging.WARNING:
-            msg = f"⚠️  Warning: {msg}"
-        print(msg, file=sys.stderr, flush=True)
-
-
-def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
-    """Route the engine's log records to stderr at the asked verbosity."""
-    root = logging.getLogger("maturin_nox")
-    for handler in list(root.handlers):
-        if isinstance(handler, _Handler):
-            root.removeHandler(handler)
-    root.addHandler(_Handler())
-    if quiet:
-        root.setLevel(logging.WARNING)
-    elif verbose:
-        root.setLevel(logging.DEBUG)
-    else:
-        root.setLevel(logging.INFO)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
 
 def _command_modules() -> list[str]:
@@ -66,12 +50,12 @@ def _wanted(argv: Optional[Sequence[str]]) -> Optional[str]:
 
 def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParser:
     """The argument parser; with ``argv``, only the command it names is loaded."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="maturin-nox",
         description="Build and publish Rust crates as Python packages.",
     )
     parser.add_argument("-V", "--version", action="version", version=f"maturin-nox {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     wanted = _wanted(argv)
     for name in [wanted] if wanted else _command_modules():

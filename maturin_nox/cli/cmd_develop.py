@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ..errors import ConfigError
-from .cmd_build import add_build_arguments, add_output_arguments, build_options
+from ..options import add_build_arguments, add_output_arguments, options_from_args
 
 __all__ = ["register", "run"]
 
@@ -16,14 +16,14 @@ def run(args: argparse.Namespace) -> int:
     """Build the crate and install it (editable for a mixed project)."""
     from ..dev_install import develop
 
-    if args.interpreter or args.find_interpreter:
+    if getattr(args, "interpreter", None) or getattr(args, "find_interpreter", False):
         raise ConfigError(
             "develop builds for the active environment's interpreter; "
             "drop -i/--interpreter and -f/--find-interpreter (activate another environment instead).",
             key="interpreter",
         )
     result = develop(
-        build_options(args),
+        options_from_args(args),
         extras=tuple(args.extras),
         skip_install=args.skip_install,
         uv=True if args.uv else None,

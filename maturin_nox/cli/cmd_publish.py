@@ -7,10 +7,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..builder import BuildOptions
+from ..options import (
+    BuildOptions,
+    add_build_arguments,
+    add_output_arguments,
+    add_upload_arguments,
+    options_from_args,
+    repository_from_args,
+)
 from ..publish import publish
-from .cmd_build import add_build_arguments, add_output_arguments, build_options
-from .cmd_upload import add_upload_arguments, print_report, repository_from_args
+from .cmd_upload import print_report
 
 __all__ = ["publish_build_options", "register", "run"]
 
@@ -18,7 +24,8 @@ __all__ = ["publish_build_options", "register", "run"]
 def publish_build_options(args: argparse.Namespace) -> BuildOptions:
     """The build options of a publish: release unless --debug, stripped unless --no-strip."""
     # maturin publish strips unless --no-strip, whatever pyproject.toml says.
-    return build_options(args, out_dir=args.out, strip=args.strip is not False)
+    base = BuildOptions(release=True, strip=True)
+    return options_from_args(args, base, out_dir=args.out)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..options import add_output_arguments
 from ..sdist import build_sdist
-from .cmd_build import add_output_arguments
 
 __all__ = ["register"]
 

@@ -6,67 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..upload import Outcome, Repository, UploadReport, resolve_repository, upload
+from ..options import add_upload_arguments, repository_from_args
+from ..upload import Outcome, UploadReport, upload
 
-__all__ = ["add_upload_arguments", "print_report", "register", "repository_from_args", "run"]
-
-
-def add_upload_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the repository, credential and upload flags shared by ``upload`` and ``publish``."""
-    group = parser.add_argument_group("upload options")
-    group.add_argument(
-        "-r",
-        "--repository",
-        help="The repository (package index) to upload to: a section of the config file "
-        "[env: MATURIN_REPOSITORY] [default: pypi].",
-    )
-    group.add_argument(
-        "--repository-url",
-        help="The upload URL of the index; overrides --repository [env: MATURIN_REPOSITORY_URL].",
-    )
-    group.add_argument(
-        "-u",
-        "--username",
-        help="Username for the index [env: MATURIN_USERNAME]; "
-        "set MATURIN_PYPI_TOKEN to use an API token instead.",
-    )
-    group.add_argument(
-        "-p",
-        "--password",
-        help="Password for the index [env: MATURIN_PASSWORD].",
-    )
-    group.add_argument(
-        "--skip-existing",
-        action="store_true",
-        help="Continue when a file already exists on the index instead of failing.",
-    )
-    group.add_argument(
-        "--non-interactive",
-        action="store_true",
-        help="Never prompt for missing credentials [env: MATURIN_NON_INTERACTIVE].",
-    )
-    group.add_argument(
-        "--config-file",
-        type=Path,
-        help="The .pypirc file to read repositories and credentials from [default: ~/.pypirc].",
-    )
-    group.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="Check the files and show where they would go, without contacting the index.",
-    )
-
-
-def repository_from_args(args: argparse.Namespace) -> Repository:
-    """Resolve the repository and credentials the parsed flags (and environment) ask for."""
-    return resolve_repository(
-        repository=args.repository,
-        repository_url=args.repository_url,
-        username=args.username,
-        password=args.password,
-        non_interactive=args.non_interactive,
-        config_file=args.config_file,
-    )
+__all__ = ["print_report", "register", "run"]
 
 
 def print_report(report: UploadReport) -> None:

@@ -17,8 +17,9 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import nox
 
+from ..common import TARGET_DIR_ENV
 from . import bodies
-from .config import DEFAULT_NAMES, TARGET_DIR_ENV, SessionConfig
+from .config import DEFAULT_NAMES, SessionConfig
 
 __all__ = [
     "DEFAULT_NAMES",

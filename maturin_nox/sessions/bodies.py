@@ -17,29 +17,26 @@ import os
 import re
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, List, NoReturn, Optional, Sequence, Tuple
+from typing import Iterator, List, NoReturn, Optional, Sequence, Tuple
 
 import nox
 from nox.virtualenv import InterpreterNotFound
 
 from .. import gate
-from ..errors import ConfigError, MaturinNoxError
+from ..errors import MaturinNoxError
 from ..interpreters import Interpreter, InterpreterError, default, find_all, resolve
+from ..options import StrictParser
 from .config import SessionConfig
 from .matrix import TestPlan, plan_runs, run_wheel_tests, smoke_command, tests_folder
 from .table import format_table
 
-if TYPE_CHECKING:
-    from ..builder import BuildOptions
-
 __all__ = ["audit", "build", "develop", "publish", "sdist", "test"]
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser for a session's posargs that fails with one sentence."""
-
-    def error(self, message: str) -> NoReturn:
-        raise ConfigError(f"Bad arguments for `{self.prog}`: {message}.")
+def _parser(session: nox.Session) -> StrictParser:
+    """A parser for a session's posargs that fails with one sentence naming the session."""
+    prog = f"nox -s {session.name} --"
+    return StrictParser(prog=prog, what=f"Bad arguments for `{prog}`", add_help=True)
 
 
 def _global_option(session: nox.Session, name: str) -> bool:
@@ -112,49 +109,40 @@ def _log_table(session: nox.Session, headers: Sequence[str], rows: Sequence[Sequ
 
 
 def build(session: nox.Session, cfg: SessionConfig) -> None:
-    """Build wheels for every configured interpreter (one abi3 wheel for abi3 crates)."""
+    """Build wheels for every configured interpreter (one abi3 wheel for abi3 crates).
+
+    The noxfile's options are the base; a flag given after ``--`` always wins.
+    """
     from ..builder import build as build_wheels
-    from ..cli.cmd_build import add_build_arguments, build_options
+    from ..options import BuildOptions, add_build_arguments, merge_options, options_from_args
 
     with _reported(session):
         root = _root(session, cfg)
-        parser = _Parser(prog=f"nox -s {session.name} --", add_help=True)
+        parser = _parser(session)
         add_build_arguments(parser)
-        parser.add_argument("-q", "--quiet", action="store_true", help="Do not print cargo output")
+        parser.add_argument(
+            "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="Do not print cargo output"
+        )
         args = parser.parse_args(session.posargs)
-        specs: List[str] = list(args.interpreter)
-        find = bool(args.find_interpreter)
-        wanted = _specs(session, cfg)
-        if not specs and wanted is not None:
-            specs = [str(i.executable) for i in _interpreters(session, wanted)]
-        elif not specs:
-            find = True
-        opts = build_options(
-            args,
+        base = BuildOptions(
             cwd=root,
             out_dir=cfg.wheels(root),
-            interpreters=tuple(specs),
-            find_interpreter=find,
-            target_dir=args.target_dir or cfg.cargo_target_dir(root),
-            release=bool(args.release or cfg.release),
+            target_dir=cfg.cargo_target_dir(root),
+            release=cfg.release,
         )
-        opts = _with_configured(opts, build_options(parser.parse_args([])), cfg)
+        base = merge_options(base, cfg.build_options)
+        if not getattr(args, "interpreter", None) and not base.interpreters:
+            wanted = _specs(session, cfg)
+            if wanted is not None:
+                found = [str(i.executable) for i in _interpreters(session, wanted)]
+                base = base.replace(interpreters=tuple(found))
+            elif not getattr(args, "find_interpreter", False):
+                base = base.replace(find_interpreter=True)
+        opts = options_from_args(args, base)
         wheels = build_wheels(opts)
         session.log(f"Built {len(wheels)} wheel(s) in {opts.out_dir}:")
         for wheel in wheels:
             session.log(f"  {wheel.path.name}")
-
-
-def _with_configured(
-    opts: BuildOptions, defaults: BuildOptions, cfg: SessionConfig
-) -> BuildOptions:
-    """Apply ``build_options=`` from the noxfile where the posargs left the default."""
-    changes = {
-        key: value
-        for key, value in cfg.build_options.items()
-        if getattr(opts, key) == getattr(defaults, key)
-    }
-    return opts.replace(**changes) if changes else opts
 
 
 # --- sdist -------------------------------------------------------------------------
@@ -287,12 +275,12 @@ def audit(session: nox.Session, cfg: SessionConfig) -> None:
 
 def publish(session: nox.Session, cfg: SessionConfig) -> None:
     """Upload the wheel folder with twine, only if every wheel passed audit, tests and check."""
-    from ..cli.cmd_upload import add_upload_arguments, repository_from_args
+    from ..options import add_upload_arguments, repository_from_args
     from ..upload import Outcome, upload
 
     with _reported(session):
         root = _root(session, cfg)
-        parser = _Parser(prog=f"nox -s {session.name} --")
+        parser = _parser(session)
         add_upload_arguments(parser)
         args = parser.parse_args(session.posargs)
         verdict = gate.evaluate(cfg.wheels(root))

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Tuple, Union
 
+from ..common import TARGET_DIR_ENV, StrPath
 from ..errors import ConfigError
+from ..options import merge_options
 
-__all__ = ["DEFAULT_NAMES", "TARGET_DIR_ENV", "SessionConfig"]
+__all__ = ["DEFAULT_NAMES", "SessionConfig"]
 
-TARGET_DIR_ENV = "MATURIN_NOX_TARGET_DIR"
 DEFAULT_NAMES: Mapping[str, str] = {
     "build": "build",
     "develop": "develop",
@@ -27,7 +28,6 @@ DEFAULT_NAMES: Mapping[str, str] = {
 }
 _PROJECT_FILES = ("pyproject.toml", "Cargo.toml")
 
-StrPath = Union[str, "os.PathLike[str]"]
 
 
 def _tuple(value: Union[str, Sequence[str], None], what: str) -> Optional[Tuple[str, ...]]:
@@ -40,22 +40,6 @@ def _tuple(value: Union[str, Sequence[str], None], what: str) -> Optional[Tuple[
     if not all(isinstance(item, str) for item in items):
         raise ConfigError(f"The sessions' {what} must be strings, got {list(items)!r}.", key=what)
     return items
-
-
-def _check_build_options(options: Mapping[str, Any]) -> None:
-    """Refuse a build_options key BuildOptions does not have, when the noxfile loads."""
-    import dataclasses
-
-    from ..builder import BuildOptions
-
-    fields = {f.name for f in dataclasses.fields(BuildOptions)}
-    unknown = sorted(set(options) - fields)
-    if unknown:
-        raise ConfigError(
-            f"build_options has an unknown key {unknown[0]!r}; "
-            f"the keys are the fields of maturin_nox.BuildOptions: {', '.join(sorted(fields))}.",
-            key="build_options",
-        )
 
 
 @dataclass(frozen=True)
@@ -93,7 +77,7 @@ class SessionConfig:
                 + ".",
                 key="names",
             )
-        _check_build_options(build_options or {})
+        merge_options(None, build_options or {})  # an unknown key fails when the noxfile loads
         command = shlex.split(test_command) if isinstance(test_command, str) else test_command
         return cls(
             python=_tuple(python, "python"),

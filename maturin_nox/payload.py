@@ -1,0 +1,269 @@
+"""A wheel's contents before any sink sees them: one :class:`WheelPayload` per target.
+
+:func:`wheel_payload` is the one place that decides what goes into a wheel
+(the compiled module at its dotted path, Python sources, stubs, cffi/uniffi
+glue, binaries, data and ``include`` files, the ``.dist-info`` files) and,
+on Linux, what the audit makes of it (platform tags, repaired copies). Its
+sinks read the payload and decide nothing: the wheel writer
+(:func:`maturin_nox.wheel.write_payload`), the installer that writes the
+files into an environment (:mod:`maturin_nox.install`), and the editable
+form (:func:`editable`), which places generated files beside the sources and
+serves the rest through a ``.pth``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
+
+from . import layout, sbom
+from .cargo import CargoOutput
+from .common import Source
+from .errors import BuildError
+from .plan import BuildTarget, Plan, platform_tag
+from .project import Project
+from .wheel import data_dir_name, dist_info_name, escape_name, wheel_filename
+
+__all__ = [
+    "NATIVE_SUFFIXES",
+    "Editable",
+    "WheelPayload",
+    "cdylib",
+    "dist_info_files",
+    "editable",
+    "wheel_payload",
+]
+
+log = logging.getLogger("maturin_nox")
+
+NATIVE_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
+
+
+@dataclass(frozen=True)
+class WheelPayload:
+    """Everything one wheel holds, by archive name, before it is zipped or installed."""
+
+    name: str
+    version: str
+    tags: Tuple[str, ...]  # single tags, e.g. cp312-cp312-manylinux_2_17_x86_64
+    files: Mapping[str, Source]  # payload files (a path on disk, or bytes)
+    dist_info: Mapping[str, bytes]  # METADATA, entry_points.txt, licenses/, sboms/ by relative path
+    executables: FrozenSet[str] = frozenset()
+    policy: Optional[str] = None  # the manylinux/musllinux policy the audit chose, if any
+    tag: str = ""  # python-abi-platform, compressed (the file name's part)
+
+    @property
+    def dist_info_dir(self) -> str:
+        """The ``{name}-{version}.dist-info`` folder name."""
+        return dist_info_name(self.name, self.version)
+
+    @property
+    def data_dir(self) -> str:
+        """The ``{name}-{version}.data`` folder name."""
+        return data_dir_name(self.name, self.version)
+
+    @property
+    def filename(self) -> str:
+        """The wheel's PEP 427 file name."""
+        return wheel_filename(self.name, self.version, self.tags)
+
+
+@dataclass(frozen=True)
+class Editable:
+    """An editable install: what goes into the environment, and what goes beside the sources."""
+
+    payload: WheelPayload  # the .pth, data files, dist-info; never the project's own sources
+    in_tree: Mapping[Path, Source] = field(default_factory=dict)  # generated files -> the tree
+
+    @property
+    def extension(self) -> Optional[Path]:
+        """The native library placed in the source tree, if any."""
+        return next((p for p in self.in_tree if p.name.endswith(NATIVE_SUFFIXES)), None)
+
+
+def dist_info_files(project: Project) -> Dict[str, bytes]:
+    """The .dist-info files besides WHEEL and RECORD, by path inside .dist-info."""
+    core = project.metadata
+    out: Dict[str, bytes] = {"METADATA": core.metadata_text.encode()}
+    if core.entry_points_text:
+        out["entry_points.txt"] = core.entry_points_text.encode()
+    for relpath, source in core.license_files:
+        out[f"licenses/{relpath}"] = source.read_bytes()
+    if project.config.sbom_rust:
+        out[f"sboms/{sbom.sbom_filename(project)}"] = sbom.rust_sbom(project).encode()
+    for name, path in sbom.custom_sboms(project).items():
+        out[f"sboms/{name}"] = path.read_bytes()
+    return out
+
+
+def cdylib(project: Project, output: CargoOutput) -> Path:
+    """The shared library cargo built for the project; BuildError when there is none."""
+    found = output.cdylib()
+    if found is None:
+        raise BuildError(
+            f"cargo produced no cdylib for {project.crate_name}; check [lib] crate-type in {project.manifest_path}."
+        )
+    return found
+
+
+def _module_files(
+    plan: Plan, target: BuildTarget, output: CargoOutput, data_dir: str
+) -> Tuple[Dict[str, Source], Set[str]]:
+    """The files the bindings kind contributes, and which of them are executable."""
+    project = plan.project
+    kind = project.bindings.kind
+    files: Dict[str, Source] = {}
+    if kind in ("pyo3", "pyo3-ffi", "rust-cpython"):
+        assert target.ext_suffix is not None  # native targets always have one
+        ext = layout.extension_arcname(project, target.ext_suffix)
+        files[ext] = cdylib(project, output)
+        if not project.mixed and "." not in project.module_name:
+            files[f"{project.module_name}/__init__.py"] = layout.pure_init(project.module_name)
+        files.update(layout.stub_files(project))
+        files.update(layout.python_files(project, ext_arcname=ext))
+        return files, set()
+    if kind == "bin":
+        from .binaries import binary_files
+
+        bins, executables = binary_files(project, output.artifacts, data_dir)
+        files.update(bins)
+        files.update(layout.python_files(project))
+        return files, executables
+    if kind == "cffi":
+        from .cffi import cffi_files
+
+        dirs = [plan.user_target_dir] if plan.user_target_dir else []
+        glue = cffi_files(project, target, cdylib(project, output), target_dirs=dirs)
+    else:
+        from .uniffi import uniffi_files
+
+        glue = uniffi_files(
+            project,
+            target,
+            cdylib(project, output),
+            target_dir=plan.target_dir(target),
+            profile=plan.profile,
+        )
+    return layout.python_files_with_glue(project, glue), set()
+
+
+def wheel_payload(
+    plan: Plan,
+    target: BuildTarget,
+    output: CargoOutput,
+    *,
+    dist_info: Mapping[str, bytes],
+    workdir: Optional[Path] = None,
+    audit: bool = True,
+) -> WheelPayload:
+    """The wheel of one target: its files by archive name, audited (and repaired) on Linux.
+
+    Repaired copies of libraries are written into ``workdir``, which must outlive
+    the payload's use. ``audit=False`` (develop installs) keeps the plain platform tag.
+    """
+    project = plan.project
+    data_dir = data_dir_name(project.name, project.version)
+    files, executables = _module_files(plan, target, output, data_dir)
+    files.update(layout.data_files(project, data_dir))
+    files.update(layout.include_files(project, "wheel"))
+    platforms: List[str] = [platform_tag(target.interpreter)]
+    policy: Optional[str] = None
+    if audit and plan.audits:
+        assert workdir is not None, "an audited payload needs a folder for repaired copies"
+        platforms, policy, files = _audited(plan, files, workdir, output.linked_paths, platforms[0])
+    tags = tuple(target.tag(p) for p in platforms)
+    tag = "-".join([target.python_tag, target.abi_tag, ".".join(platforms)])
+    return WheelPayload(
+        project.name,
+        project.version,
+        tags,
+        files,
+        dict(dist_info),
+        frozenset(executables),
+        policy,
+        tag,
+    )
+
+
+def _audited(
+    plan: Plan,
+    files: Dict[str, Source],
+    workdir: Path,
+    lib_dirs: Sequence[Path],
+    plain: str,
+) -> Tuple[List[str], Optional[str], Dict[str, Source]]:
+    """Platform tags from the audit, and the files after any repair."""
+    from .audit import apply_repair, decide_platform
+
+    elf_files = [p for p in files.values() if isinstance(p, Path) and _is_elf(p)]
+    decision = decide_platform(
+        elf_files,
+        compatibility=plan.compatibility,
+        mode=plan.audit_mode,  # type: ignore[arg-type]
+        libs_dir=f"{escape_name(plan.project.name)}.libs",
+        zig=plan.zig,
+        platform_tag=plain,
+        lib_dirs=list(lib_dirs),
+    )
+    for message in decision.messages:
+        log.warning(message)
+    if decision.grafts:
+        elf_map = {a: p for a, p in files.items() if isinstance(p, Path) and p in elf_files}
+        files = {**files, **apply_repair(decision, elf_map, workdir=workdir)}
+    return list(decision.platform_tags), decision.policy, files
+
+
+def _is_elf(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def _same_place(source: Source, place: Path) -> bool:
+    """Whether a payload file is the project's own file at ``place`` (served by the .pth)."""
+    if not isinstance(source, Path):
+        return False
+    try:
+        return source.resolve() == place.resolve()
+    except OSError:
+        return False
+
+
+def editable(project: Project, payload: WheelPayload) -> Editable:
+    """The editable form of a mixed project's payload (a pure Rust project installs as is).
+
+    The python-source folder goes on ``sys.path`` through a ``.pth`` file, as
+    maturin names it, so the sources are live; what the build generated inside
+    the package (the extension module, cffi/uniffi glue) is placed beside them.
+    Everything else (data, scripts, files outside the package) is installed.
+    """
+    if not project.mixed:
+        return Editable(payload)
+    top = project.module_name.split(".")[0] + "/"
+    kept: Dict[str, Source] = {}
+    in_tree: Dict[Path, Source] = {}
+    for arcname, source in payload.files.items():
+        place = project.python_source / arcname
+        if _same_place(source, place):
+            continue  # the project's own file: served from the source tree
+        if arcname.startswith(top):
+            in_tree[place] = source
+            continue
+        kept[arcname] = source
+    kept[f"{escape_name(project.name)}.pth"] = str(project.python_source.resolve()).encode()
+    executables = frozenset(a for a in payload.executables if a in kept)
+    installed = WheelPayload(
+        payload.name,
+        payload.version,
+        payload.tags,
+        kept,
+        payload.dist_info,
+        executables,
+        payload.policy,
+        payload.tag,
+    )
+    return Editable(installed, in_tree)
