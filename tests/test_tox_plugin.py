@@ -101,6 +101,14 @@ class MixedRuns:
     project: Path
     first: ToxRun
     second: ToxRun
+    wheels_after_first: Dict[str, int]  # wheel name -> mtime_ns in .tox/.maturin-wheels
+    wheels_after_second: Dict[str, int]
+
+
+def wheel_mtimes(project: Path) -> Dict[str, int]:
+    """The wheels tox's environments share, with their modification times."""
+    folder = project / ".tox" / ".maturin-wheels"
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("*.whl")}
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +118,10 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> MixedRuns:
     (project / "tox.ini").write_text(MIXED_INI)
     first = run_tox(project)
     assert first.code == 0, first.out
+    after_first = wheel_mtimes(project)
     second = run_tox(project)
     assert second.code == 0, second.out
-    return MixedRuns(project, first, second)
+    return MixedRuns(project, first, second, after_first, wheel_mtimes(project))
 
 
 def test_each_environment_gets_a_wheel_for_its_own_interpreter(mixed: MixedRuns) -> None:
@@ -162,6 +171,9 @@ def test_second_run_reuses_the_build_and_the_environments(mixed: MixedRuns) -> N
         assert "reused" in out.line(env, "maturin-nox")
     assert "up to date" in out.line("dev", "maturin-nox")
     assert not COMPILING.search(out.out), out.out
+    # nothing was rewritten: the same wheel files, untouched
+    assert mixed.wheels_after_second == mixed.wheels_after_first
+    assert len(mixed.wheels_after_first) == 2
     for marker in ("install_package", "install_deps", "recreate", "remove tox env folder"):
         assert marker not in out.out, out.out
 

@@ -1,0 +1,115 @@
+"""Every front runs ``cargo metadata`` once per command or hook.
+
+A ``cargo`` shim first on PATH logs each invocation and runs the real cargo;
+the fronts are run as users run them (the command, the PEP 517 hooks in a
+fresh interpreter, a real tox run) on a private copy of a test crate.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+from conftest import CRATES, TARGET, pyenv_python
+
+from maturin_nox.venv import create
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = "3.12"
+
+
+@pytest.fixture()
+def shim(tmp_path: Path) -> Dict[str, str]:
+    """An environment whose PATH starts with a logging cargo shim; the log is $CARGO_CALLS."""
+    real = shutil.which("cargo")
+    assert real is not None
+    bindir = tmp_path / "shim-bin"
+    bindir.mkdir()
+    log = tmp_path / "cargo-calls.log"
+    script = bindir / "cargo"
+    script.write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
+    script.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("CARGO", "VIRTUAL_ENV")}
+    env["PATH"] = os.pathsep.join([str(bindir), env.get("PATH", "")])
+    env["PYTHONPATH"] = str(REPO)
+    env["CARGO_CALLS"] = str(log)
+    return env
+
+
+def calls(env: Dict[str, str]) -> List[str]:
+    """The cargo subcommands run so far, then forget them."""
+    log = Path(env["CARGO_CALLS"])
+    if not log.exists():
+        return []
+    lines = log.read_text().split()
+    log.unlink()
+    return lines
+
+
+def crate_copy(tmp_path: Path) -> Path:
+    dest = tmp_path / "pyo3-pure"
+    shutil.copytree(CRATES / "pyo3-pure", dest, ignore=shutil.ignore_patterns("target", "*.so"))
+    return dest
+
+
+def run(cmd: List[str], cwd: Path, env: Dict[str, str]) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"{cmd}:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+def test_build_and_develop_run_cargo_metadata_once(
+    tmp_path: Path, shim: Dict[str, str]
+) -> None:
+    crate = crate_copy(tmp_path)
+    python = str(pyenv_python(PYTHON))
+    build = [sys.executable, "-m", "maturin_nox", "build", "-i", python]
+    run([*build, "--target-dir", str(TARGET), "-o", str(tmp_path / "out")], crate, shim)
+    assert calls(shim).count("metadata") == 1
+    venv = create(python, tmp_path / "venv", backend="virtualenv")
+    env = {**shim, "VIRTUAL_ENV": str(venv.path)}
+    run([sys.executable, "-m", "maturin_nox", "develop", "--target-dir", str(TARGET)], crate, env)
+    assert calls(shim).count("metadata") == 1
+
+
+HOOKS = {
+    "prepare_metadata_for_build_wheel": "b.prepare_metadata_for_build_wheel(out)",
+    "build_wheel": "b.build_wheel(out)",
+    "build_editable": "b.build_editable(out)",
+    "build_sdist": "b.build_sdist(out)",
+    "get_requires_for_build_wheel": "b.get_requires_for_build_wheel()",
+}
+
+
+@pytest.mark.parametrize("hook", sorted(HOOKS))
+def test_each_pep517_hook_runs_cargo_metadata_at_most_once(
+    hook: str, tmp_path: Path, shim: Dict[str, str]
+) -> None:
+    crate = crate_copy(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    code = f"import maturin_nox.backend as b; out = {str(out)!r}; {HOOKS[hook]}"
+    env = {**shim, "CARGO_TARGET_DIR": str(TARGET), "MATURIN_PEP517_ARGS": "--profile dev"}
+    run([sys.executable, "-c", code], crate, env)
+    expected = 0 if hook.startswith("get_requires") else 1
+    assert calls(shim).count("metadata") == expected
+
+
+def test_a_tox_environment_runs_cargo_metadata_once(tmp_path: Path, shim: Dict[str, str]) -> None:
+    crate = crate_copy(tmp_path)
+    (crate / "tox.ini").write_text(
+        "[tox]\nenv_list = py312\n\n[testenv]\nrunner = maturin\n"
+        'commands = python -c "import pyo3_pure"\n'
+    )
+    env = {k: v for k, v in shim.items() if k != "PYTHONPATH" and not k.startswith("TOX_")}
+    env["PATH"] = os.pathsep.join([str(pyenv_python(PYTHON).parent), env["PATH"]])
+    env["MATURIN_NOX_TARGET_DIR"] = str(TARGET)
+    run([sys.executable, "-m", "tox"], crate, env)
+    assert calls(shim).count("metadata") == 1
