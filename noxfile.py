@@ -1,6 +1,6 @@
 """maturin-nox's own tasks: lint, tests, benchmarks.
 
-    nox -s lint                    # ruff check + mypy --strict on the package
+    nox -s lint                    # ruff check, ruff format --check, mypy --strict (as CI)
     nox -s tests                   # the test suite (pytest args after --)
     nox -s tests -- -k sessions -x
     nox -s benchmarks              # every benchmarks/*.py; names after -- pick some
@@ -25,6 +25,8 @@ from maturin_nox.venv import VenvManager, VirtualEnv
 ROOT = Path(__file__).resolve().parent
 PYTHON = os.environ.get("MATURIN_NOX_PYTHON") or f"{sys.version_info[0]}.{sys.version_info[1]}"
 LINT_TOOLS = ["ruff>=0.6", "mypy>=1.10"]
+# what .ci/run lints too
+LINTED = ["maturin_nox", "sessions", "tests", "benchmarks", "noxfile.py", "test-crates/verify_with_maturin.py"]
 
 nox.options.sessions = ["lint", "tests"]
 
@@ -48,10 +50,11 @@ def _run(session: nox.Session, env: VirtualEnv, *args: str) -> None:
 
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
-    """ruff check and mypy --strict on maturin_nox (the config is in pyproject.toml)."""
+    """ruff check, ruff format --check and mypy --strict, as CI runs them (config in pyproject.toml)."""
     env = _env(session, LINT_TOOLS, ["test"])  # tox, pytest... typed for mypy
-    _run(session, env, "ruff", "check", "maturin_nox", "sessions", "noxfile.py", "tests")
-    _run(session, env, "python", "-m", "mypy", *(session.posargs or ["maturin_nox"]))
+    _run(session, env, "ruff", "check", *LINTED)
+    _run(session, env, "ruff", "format", "--check", *LINTED)
+    _run(session, env, "python", "-m", "mypy", "--strict", *(session.posargs or ["maturin_nox"]))
 
 
 @nox.session(venv_backend="none")
