@@ -24,22 +24,23 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import subprocess
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, ContextManager, List, Mapping, Optional, Tuple
 
-from . import cargo
+from . import cargo, faults
 from .atomic import write_text_atomic
 from .errors import BuildError
 from .interpreters import Interpreter
+from .locks import exclusive
 from .options import BuildOptions, merge_options
 from .payload import WheelPayload, dist_info_files, wheel_payload
 from .plan import BuildTarget, Plan, bin_names, cargo_command, cargo_env, resolve_plan
 from .project import Project, load_project
+from .staging import staging_dir
 from .wheel import write_payload
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "build_plan",
     "compile_target",
     "open_project",
+    "target_lock",
 ]
 
 log = logging.getLogger("maturin_nox")
@@ -114,21 +116,27 @@ class _Staged:
 def build_plan(plan: Plan) -> List[BuiltWheel]:
     """Build every target of the plan and move the wheels into the output folder together."""
     out_dir = plan.out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".maturin-nox-", dir=out_dir))
     dist_info = dist_info_files(plan.project)  # the same for every target
+    with staging_dir(out_dir) as staging:
 
-    def one(target: BuildTarget) -> _Staged:
-        return _build_target(plan, target, staging, dist_info)
+        def one(target: BuildTarget) -> _Staged:
+            return _build_target(plan, target, staging, dist_info)
 
-    try:
         if plan.jobs == 1:
             staged = [one(t) for t in plan.targets]
         else:
             with ThreadPoolExecutor(max_workers=plan.jobs) as pool:
-                staged = list(pool.map(one, plan.targets))
+                futures = [pool.submit(one, t) for t in plan.targets]
+                try:
+                    staged = [f.result() for f in futures]
+                except BaseException:
+                    _stop(futures)
+                    raise
+        faults.point("build:staged")
         built = []
-        for item in staged:
+        for index, item in enumerate(staged):
+            if index:
+                faults.point("build:moving")
             wheel = item.wheel
             final = out_dir / wheel.path.name
             if not wheel.reused:
@@ -138,8 +146,22 @@ def build_plan(plan: Plan) -> List[BuiltWheel]:
             note = " (unchanged)" if wheel.reused else ""
             log.info(f"📦 Built wheel{_for(wheel)} to {final}{note}")
         return built
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _stop(futures: List[Future[_Staged]]) -> None:
+    """Stop the other targets and wait for them, so nothing writes into staging once it goes.
+
+    A second Ctrl-C while waiting only stops cargo again: the wait goes on.
+    """
+    for future in futures:
+        future.cancel()
+    while True:
+        cargo.stop_all()
+        try:
+            wait(futures)
+            return
+        except KeyboardInterrupt:
+            continue
 
 
 def _for(wheel: BuiltWheel) -> str:
@@ -201,10 +223,27 @@ def _claim_target_dir(project: Project, target_dir: Path) -> None:
     write_text_atomic(owners_file, json.dumps(owners, indent=1, sort_keys=True))
 
 
+def target_lock(plan: Plan, target: BuildTarget) -> ContextManager[None]:
+    """Hold a target's build configuration for one process: from cargo until its outputs are read.
+
+    Cargo serialises its own runs on a target dir, but between one run's end and
+    the wheel being written another process's cargo could replace the library.
+    """
+    target_dir = plan.target_dir(target)
+    return exclusive(target_dir.with_name(target_dir.name + ".lock"))
+
+
 def _build_target(
     plan: Plan, target: BuildTarget, staging: Path, dist_info: Mapping[str, bytes]
 ) -> _Staged:
     """Compile one target and stage its wheel, or keep the wheel the same inputs made last time."""
+    with target_lock(plan, target):
+        return _build_locked(plan, target, staging, dist_info)
+
+
+def _build_locked(
+    plan: Plan, target: BuildTarget, staging: Path, dist_info: Mapping[str, bytes]
+) -> _Staged:
     output = compile_target(plan, target)
     stamp = plan.target_dir(target) / "wheel-stamp.json"
     with tempfile.TemporaryDirectory(prefix="maturin-nox-repair-") as workdir:

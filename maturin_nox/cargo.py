@@ -12,15 +12,29 @@ import logging
 import os
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+from . import faults
 from .errors import CargoError
 
-__all__ = ["Artifact", "CargoOutput", "cargo_executable", "host_triple", "metadata", "run_build"]
+__all__ = [
+    "Artifact",
+    "CargoOutput",
+    "cargo_executable",
+    "host_triple",
+    "metadata",
+    "run_build",
+    "stop_all",
+]
 
 log = logging.getLogger("maturin_nox")
+
+# The cargo processes running now, so an interrupt in one thread can stop those of the others.
+_RUNNING: Set[subprocess.Popen[str]] = set()
+_RUNNING_LOCK = threading.Lock()
 
 
 def cargo_executable() -> str:
@@ -164,6 +178,30 @@ def run_build(
         )
     except OSError as exc:
         raise CargoError(f"Cannot run `{cmd[0]}`: {exc.strerror}.", cmd) from None
+    with _RUNNING_LOCK:
+        _RUNNING.add(proc)
+    try:
+        faults.point("build:cargo")
+        return _read_messages(proc, cmd)
+    except BaseException:
+        proc.terminate()  # interrupted: cargo must not go on writing behind our back
+        proc.wait()
+        raise
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(proc)
+
+
+def stop_all() -> None:
+    """Stop every cargo this process is running (another thread was interrupted)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        proc.terminate()
+
+
+def _read_messages(proc: subprocess.Popen[str], cmd: List[str]) -> CargoOutput:
+    """Collect the artifacts and linked paths from cargo's JSON messages until it exits."""
     artifacts: List[Artifact] = []
     linked_paths: List[Path] = []
     assert proc.stdout is not None

@@ -11,18 +11,18 @@ upload. This module knows nothing of nox; ``maturin-nox publish`` uses it too.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .atomic import write_text_atomic
 from .common import StrPath
 from .errors import AuditError, ConfigError, MaturinNoxError, WheelError
+from .locks import exclusive
 
 __all__ = [
     "RESULTS_FILE",
@@ -195,23 +195,6 @@ class TestResult:
 # --- the results file --------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the folder's results: nox may run sessions in parallel."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{RESULTS_FILE}.lock", "a+b") as handle:
-        try:
-            import fcntl
-        except ImportError:  # Windows: no cross-process lock; writes stay atomic
-            yield
-            return
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
 def load_results(folder: StrPath) -> Dict[str, Any]:
     """The recorded results of a wheel folder (``{"format": 1, "wheels": {...}}``)."""
     path = Path(folder) / RESULTS_FILE
@@ -246,7 +229,7 @@ def _entry(data: Dict[str, Any], wheel: str, sha256: str) -> Dict[str, Any]:
 def record_audit(folder: StrPath, result: AuditResult) -> None:
     """Store an audit result in the folder's results file."""
     root = Path(folder)
-    with _locked(root):
+    with exclusive(root / f"{RESULTS_FILE}.lock"):
         data = load_results(root)
         entry = _entry(data, result.wheel, result.sha256)
         entry["audit"] = {**asdict(result), "when": time.time()}
@@ -256,7 +239,7 @@ def record_audit(folder: StrPath, result: AuditResult) -> None:
 def record_test(folder: StrPath, result: TestResult) -> None:
     """Store a test result (one per wheel and interpreter) in the folder's results file."""
     root = Path(folder)
-    with _locked(root):
+    with exclusive(root / f"{RESULTS_FILE}.lock"):
         data = load_results(root)
         entry = _entry(data, result.wheel, result.sha256)
         entry["tests"][result.executable] = {**asdict(result), "when": time.time()}

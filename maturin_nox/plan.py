@@ -238,7 +238,11 @@ def resolve_plan(
     interpreters: Optional[Sequence[Interpreter]] = None,
 ) -> Plan:
     """Resolve the options against the project, once: profile, strip, audit, folders, targets."""
+    from .staging import check_output_folder
+
     config = project.config
+    out_dir = (options.out_dir or project.target_directory / "wheels").resolve()
+    check_output_folder(out_dir)
     if interpreters is None:
         interpreters = choose_interpreters(project, options)
     cwd = (options.cwd or Path.cwd()).resolve()
@@ -253,7 +257,7 @@ def resolve_plan(
         zig=options.zig or config.zig,
         compatibility=options.compatibility or config.compatibility,
         audit_mode=options.auditwheel or config.auditwheel or "repair",
-        out_dir=(options.out_dir or project.target_directory / "wheels").resolve(),
+        out_dir=out_dir,
         target_root=user_target_dir or project.target_directory,
         user_target_dir=user_target_dir,
         cargo_args=tuple(options.cargo_args),

@@ -40,6 +40,7 @@ from typing import (
 from .atomic import write_text_atomic
 from .common import StrPath
 from .errors import VenvError
+from .locks import exclusive
 
 __all__ = [
     "BACKENDS",
@@ -563,22 +564,6 @@ def default_cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "maturin-nox" / "venvs"
 
 
-@contextlib.contextmanager
-def _locked(lock_file: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `lock_file` so two processes don't build one env at once."""
-    with open(lock_file, "a+b") as handle:
-        try:
-            import fcntl
-        except ImportError:  # Windows: no cross-process lock, the marker check still holds
-            yield
-            return
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
 class VenvManager:
     """A cache of environments keyed by interpreter, backend and requirements."""
 
@@ -646,7 +631,7 @@ class VenvManager:
         name, spec = self._key(base, chosen, requirements, find_links, no_index)
         path = self.root / name
         self._make_root()
-        with _locked(self.root / f".{name}.lock"):
+        with exclusive(self.root / f".{name}.lock"):
             env = self._reuse(path, spec, chosen)
             if env is not None:
                 return env
@@ -710,7 +695,7 @@ class VenvManager:
             if older_than is not None and now - last_used < older_than:
                 continue
             lock = self.root / f".{folder.name}.lock"
-            with _locked(lock) if folder.parent == self.root else contextlib.nullcontext():
+            with exclusive(lock) if folder.parent == self.root else contextlib.nullcontext():
                 _remove(folder)
             if folder.parent == self.root:
                 lock.unlink()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
 from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
 
+from . import faults
 from .atomic import publish_mode
 from .errors import WheelError
 
@@ -235,7 +236,9 @@ class WheelWriter:
             with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(
                 raw, "w", compression=zipfile.ZIP_DEFLATED
             ) as zf:
-                for arcname in self._ordered():
+                for index, arcname in enumerate(self._ordered()):
+                    if index == 1:
+                        faults.point("build:writing")
                     data, executable = self._entries[arcname]
                     zf.writestr(_zipinfo(arcname, date_time, executable), data)
                     writer.writerow([arcname, record_hash(data), str(len(data))])

@@ -24,11 +24,13 @@ import tempfile
 from pathlib import Path
 from typing import Dict, Mapping, Optional
 
+from .. import faults
 from ..atomic import publish_mode
 from ..common import Source
 from ..errors import CargoError, ConfigError, ProjectError
 from ..layout import include_files
 from ..project import Project, load_project, locate_manifests
+from ..staging import staging_dir
 from ..wheel import escape_name
 from .cargo_files import cargo_files, escapes, excluded
 from .crates import missing_path_dependency
@@ -64,8 +66,11 @@ def build_sdist(
         project = _load(manifest_path, cwd)
     files = sdist_file_list(project)
     base = (cwd or Path.cwd()).resolve()
-    out = (base / out_dir) if out_dir is not None else project.target_directory / "wheels"
-    path = _write_tar(out.resolve() / sdist_filename(project), _base_name(project), files)
+    out = ((base / out_dir) if out_dir is not None else project.target_directory / "wheels").resolve()
+    with staging_dir(out) as staging:
+        staged = _write_tar(staging / sdist_filename(project), _base_name(project), files)
+        path = out / staged.name
+        os.replace(staged, path)
     log.info(f"📦 Built source distribution to {path}")
     return path
 
@@ -163,7 +168,9 @@ def _write_tar(path: Path, top: str, files: Mapping[str, Source]) -> Path:
         with os.fdopen(fd, "wb") as raw, gzip.GzipFile(
             filename="", mode="wb", fileobj=raw, mtime=0
         ) as gz, tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            for name in names:
+            for index, name in enumerate(names):
+                if index == 1:
+                    faults.point("sdist:writing")
                 source = files[name]
                 data = source if isinstance(source, bytes) else _read(source)
                 info = tarfile.TarInfo(f"{top}/{name}")
