@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import layout
-from .builder import compile_target, open_project
+from .atomic import publish_mode
+from .builder import compile_target, open_project, target_lock
 from .common import Source
 from .errors import BuildError, VenvError
 from .install import Scheme, env_scheme, install_payload
@@ -82,12 +83,19 @@ def _place(dest: Path, source: Source) -> bool:
     # Write beside and rename: a Python process that has the old module mapped keeps
     # its inode instead of crashing on a file rewritten under it.
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.maturin-nox.tmp")
-    if isinstance(source, Path):
-        shutil.copy2(source, tmp)  # keeps the mtime, which the next run compares
-    else:
-        tmp.write_bytes(source)
-    os.replace(tmp, dest)
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".maturin-nox.tmp", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        if isinstance(source, Path):
+            shutil.copy2(source, tmp)  # keeps the mtime, which the next run compares
+        else:
+            tmp.write_bytes(source)
+            publish_mode(tmp)  # mkstemp made it 0600
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     log.info(f"📦 Copied {dest.name} into the source tree at {dest.parent}")
     return True
 
@@ -132,8 +140,10 @@ def build_editable_wheel(
     """Build the PEP 660 editable wheel (one interpreter) into ``out_dir``."""
     options = options.replace(editable=True)
     plan = resolve_plan(project or open_project(options), options)
-    result = develop_payload(plan, _single_target(plan))
-    path = write_payload(result.payload, out_dir)
+    target = _single_target(plan)
+    with target_lock(plan, target):
+        result = develop_payload(plan, target)
+        path = write_payload(result.payload, out_dir)
     log.info(f"📦 Built editable wheel to {path}")
     return path
 
@@ -309,6 +319,25 @@ def develop(
         deps = _install_dependencies(
             env, scheme.purelib, _wanted(project, interp, extras), uv, pip_args
         )
+    with target_lock(plan, target):  # until the library is copied out of the target dir
+        return _develop_locked(
+            env, project, plan, target, scheme, deps, skip_install=skip_install, uv=uv
+        )
+
+
+def _develop_locked(
+
+    env: VirtualEnv,
+    project: Project,
+    plan: Plan,
+    target: BuildTarget,
+    scheme: Scheme,
+    deps: Tuple[str, ...],
+    *,
+    skip_install: bool,
+    uv: Optional[bool],
+) -> DevelopResult:
+    """Compile, place the generated files and install, holding the target's lock."""
     result = develop_payload(plan, target)
     if skip_install:
         if not project.mixed:

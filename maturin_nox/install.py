@@ -20,10 +20,12 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+from . import faults
 from .common import Source
 from .errors import BuildError, VenvError
+from .locks import exclusive
 from .wheel import WheelWriter, escape_name, record_hash
 
 if TYPE_CHECKING:
@@ -220,24 +222,35 @@ def _same_install(dist_info: Path, rows: Set[Tuple[str, str, str]], site: Path) 
     return have == rows and all((site / path).is_file() for path, _, _ in rows)
 
 
-def _remove_dist(dist_info: Path, scheme: Scheme, prefix: Path) -> None:
-    """Uninstall by RECORD: its files, their bytecode, then folders left empty."""
-    site = scheme.purelib
-    folders: Set[Path] = set()
+def _old_files(dist_info: Path, site: Path, prefix: Path) -> List[Path]:
+    """The files an installed distribution's RECORD lists (inside the environment), with bytecode."""
+    files: List[Path] = []
     for path, _, _ in _read_record(dist_info):
         target = Path(os.path.normpath(site / path))
         if prefix not in target.parents:  # never outside the environment
             continue
-        _unlink(target)
-        folders.add(target.parent)
+        files.append(target)
         if target.suffix == ".py":
             cache = target.parent / "__pycache__"
-            for pyc in cache.glob(f"{target.stem}.*.pyc") if cache.is_dir() else ():
-                _unlink(pyc)
-            folders.add(cache)
-    shutil.rmtree(dist_info, ignore_errors=True)
-    # The environment's own folders stay even when empty; the ones the install made go.
+            files += sorted(cache.glob(f"{target.stem}.*.pyc")) if cache.is_dir() else []
+    for entry in _listdir(dist_info):  # whatever else its .dist-info holds
+        if entry.is_file() and entry not in files:
+            files.append(entry)
+    return files
+
+
+def _listdir(folder: Path) -> List[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError:
+        return []
+
+
+def _prune_folders(paths: Sequence[Path], scheme: Scheme, prefix: Path) -> None:
+    """Remove the folders these files left empty; the environment's own folders stay."""
+    site = scheme.purelib
     keep = {site, scheme.scripts, prefix, *(prefix / d for d in ("include", "lib", "lib64", "Lib"))}
+    folders = {p.parent for p in paths}
     for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         while folder not in keep and prefix in folder.parents:
             try:
@@ -254,24 +267,63 @@ def _unlink(path: Path) -> None:
         pass
 
 
-def _write(dest: Path, data: bytes, executable: bool) -> None:
-    """Write beside and rename into place, so a running process keeps the old file."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, (0o755 if executable else 0o644) & ~_umask())
-        os.replace(tmp, dest)
-    except BaseException:
-        _unlink(Path(tmp))
-        raise
-
-
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# --- the install as a transaction -------------------------------------------------------
+#
+# The new files are written into a hidden folder in site-packages first, with a journal
+# saying where each goes; only then are old files removed and new ones renamed into
+# place, and RECORD last. A run killed while writing leaves the old install as it was
+# (the next run drops the folder); one killed while committing is finished by the next
+# run. Installs into one environment take a lock, so they happen one at a time.
+
+_TX_PREFIX = ".maturin-nox-install-"
+_JOURNAL = "journal.json"
+_LOCK_NAME = ".maturin-nox-install.lock"
+
+
+def _journal_write(tx: Path, data: Mapping[str, object]) -> None:
+    tmp = tx / f"{_JOURNAL}.tmp"
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, tx / _JOURNAL)
+
+
+def _commit(tx: Path, journal: Mapping[str, object], scheme: Scheme, prefix: Path) -> None:
+    """Remove what the old install had and the new one does not; move the new files in."""
+    moves = journal["moves"]
+    obsolete = journal["obsolete"]
+    assert isinstance(moves, list) and isinstance(obsolete, list)
+    for old in obsolete:
+        _unlink(Path(old))
+    for index, (temp, dest) in enumerate(moves):
+        if index:
+            faults.point("install:committing")
+        source, target = tx / temp, Path(dest)
+        if source.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+    _prune_folders([Path(p) for p in obsolete], scheme, prefix)
+    shutil.rmtree(tx, ignore_errors=True)
+
+
+def _recover(scheme: Scheme, prefix: Path) -> None:
+    """Finish (or undo) the installs an interrupted run left in this environment."""
+    for tx in _listdir(scheme.purelib):
+        if not tx.name.startswith(_TX_PREFIX) or not tx.is_dir():
+            continue
+        try:
+            journal = json.loads((tx / _JOURNAL).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            journal = {}
+        if journal.get("phase") == "committing":
+            log.info(f"📦 Finishing an install an interrupted run left in {scheme.purelib}")
+            _commit(tx, journal, scheme, prefix)
+        else:  # interrupted while writing: the old install was never touched
+            shutil.rmtree(tx, ignore_errors=True)
 
 
 def install_payload(
@@ -282,18 +334,34 @@ def install_payload(
     planned = _plan(payload, scheme, direct_url)
     rows = _record_rows(planned, site)
     dist_info = site / payload.dist_info_dir
-    existing = installed_dist_infos(site, payload.name)
-    if existing == [dist_info] and _same_install(dist_info, rows, site):
-        return False, dist_info
     prefix = Path(os.path.commonpath([site, scheme.scripts, scheme.data]))
-    for old in existing:
-        log.debug("Removing the previous install %s", old)
-        _remove_dist(old, scheme, prefix)
-    for dest, (data, executable) in planned.items():
-        _write(dest, data, executable)
-    record = f"{payload.dist_info_dir}/RECORD"
-    lines = [",".join(_csv(v) for v in row) for row in sorted(rows)] + [f"{_csv(record)},,"]
-    _write(dist_info / "RECORD", ("\n".join(lines) + "\n").encode("utf-8"), False)
+    with exclusive(site / _LOCK_NAME):
+        _recover(scheme, prefix)
+        existing = installed_dist_infos(site, payload.name)
+        if existing == [dist_info] and _same_install(dist_info, rows, site):
+            return False, dist_info
+        record = f"{payload.dist_info_dir}/RECORD"
+        lines = [",".join(_csv(v) for v in row) for row in sorted(rows)] + [f"{_csv(record)},,"]
+        files = {**planned, dist_info / "RECORD": (("\n".join(lines) + "\n").encode(), False)}
+        new = set(files)
+        obsolete = [p for old in existing for p in _old_files(old, site, prefix) if p not in new]
+        tx = Path(tempfile.mkdtemp(prefix=_TX_PREFIX, dir=site))
+        moves: List[Tuple[str, str]] = []
+        _journal_write(tx, {"phase": "writing"})
+        mode = _umask()
+        for index, (dest, (data, executable)) in enumerate(files.items()):
+            if index == 1:
+                faults.point("install:writing")
+            temp = f"{index}.tmp"
+            (tx / temp).write_bytes(data)
+            os.chmod(tx / temp, (0o755 if executable else 0o644) & ~mode)
+            moves.append((temp, str(dest)))
+        # RECORD goes in last, so a reader never sees a RECORD without its files
+        journal = {"phase": "committing", "moves": moves, "obsolete": [str(p) for p in obsolete]}
+        _journal_write(tx, journal)
+        for old in existing:
+            log.debug("Replacing the previous install %s", old)
+        _commit(tx, journal, scheme, prefix)
     return True, dist_info
 
 
