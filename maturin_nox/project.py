@@ -6,6 +6,7 @@ resulting :class:`Project` is plain data that every later step reads.
 
 from __future__ import annotations
 
+import keyword
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -360,11 +361,21 @@ def _module_name(
 ) -> str:
     """maturin's precedence: tool.maturin.module-name, [lib] name, project.name, package name."""
     name = _module_name_unchecked(config, raw_manifest, pyproject, package)
+    key = "tool.maturin.module-name" if config.module_name else "[lib] name in Cargo.toml"
+    where = f"{config.source}: {key}" if config.module_name and config.source else key
     if "-" in name:
-        key = "tool.maturin.module-name" if config.module_name else "[lib] name in Cargo.toml"
         raise ConfigError(
             f"The module name {name!r} contains a minus '-', which Python cannot import; "
             f"set {key} (or tool.maturin.module-name) to a name with underscores.",
+            key=key,
+        )
+    bad = [part for part in name.split(".") if not part.isidentifier() or keyword.iskeyword(part)]
+    if bad:
+        raise ConfigError(
+            f"{where} gives the module name {name!r}, which Python cannot import: "
+            f"{bad[0]!r} is not a Python identifier (letters, digits and underscores, "
+            "not starting with a digit, not a keyword).",
+            config.source,
             key=key,
         )
     return name

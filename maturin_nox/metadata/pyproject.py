@@ -6,7 +6,9 @@ when the table has none)."""
 
 from __future__ import annotations
 
+import keyword
 import logging
+import re
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -250,11 +252,15 @@ def _merge_optional_dependencies(fields: Fields, project: Mapping[str, Any], roo
 
 
 def _merge_entry_points(fields: Fields, project: Mapping[str, Any], root: Path) -> None:
-    """project.scripts, gui-scripts and entry-points, sorted as maturin's TOML reader gives them."""
+    """project.scripts, gui-scripts and entry-points, sorted as maturin's TOML reader gives them.
+
+    Every entry is checked as the entry points specification defines it, so a
+    wheel whose console script could never run is refused before cargo runs.
+    """
     if "scripts" in project:
-        fields.scripts = _sorted_table(project, "scripts", root)
+        fields.scripts = _entry_table(project, "scripts", root, script=True)
     if "gui-scripts" in project:
-        fields.gui_scripts = _sorted_table(project, "gui-scripts", root)
+        fields.gui_scripts = _entry_table(project, "gui-scripts", root, script=True)
     groups = project.get("entry-points")
     if groups is None:
         return
@@ -267,10 +273,58 @@ def _merge_entry_points(fields: Fields, project: Mapping[str, Any], root: Path) 
                 "is not allowed (use project.scripts or project.gui-scripts)",
                 root,
             )
+    for group in groups:
+        if not _GROUP_RE.match(group):
+            raise config_error(
+                f"project.entry-points.{group}",
+                "is not a valid entry point group name (dotted words, like 'pkg.plugins')",
+                root,
+            )
     fields.entry_points = {
-        group: _sorted_table(groups, group, root, f"project.entry-points.{group}")
+        group: _entry_table(groups, group, root, label=f"project.entry-points.{group}")
         for group in sorted(groups)
     }
+
+
+# An object reference: `importable.module` or `importable.module:object.attr`, with
+# the deprecated `[extras]` suffix still accepted (the entry points specification).
+_DOTTED = r"[^\W\d]\w*(?:\s*\.\s*[^\W\d]\w*)*"
+_OBJECT_REF_RE = re.compile(rf"^\s*{_DOTTED}(?:\s*:\s*{_DOTTED})?\s*(?:\[[\w\s,.-]*\])?\s*$")
+_GROUP_RE = re.compile(r"^\w+(?:\.\w+)*$")
+
+
+def _entry_table(
+    table: Mapping[str, Any],
+    key: str,
+    root: Path,
+    *,
+    label: Optional[str] = None,
+    script: bool = False,
+) -> Dict[str, str]:
+    """A table of entry points, each name and object reference checked."""
+    label = label or f"project.{key}"
+    entries = _sorted_table(table, key, root, label)
+    for name, reference in entries.items():
+        where = f"{label}.{name}"
+        if not name or name != name.strip() or "=" in name:
+            raise config_error(where, "is not a valid entry point name", root)
+        if script and any(c in name for c in "/\\\0"):
+            raise config_error(where, "is not a valid script name (no path separators)", root)
+        names = re.split(r"[\s.:]+", reference.split("[")[0].strip())
+        if not _OBJECT_REF_RE.match(reference) or any(keyword.iskeyword(n) for n in names):
+            raise config_error(
+                where,
+                f"is {reference!r}, which is not an entry point: it must read "
+                "'module' or 'module:function' (dotted Python names)",
+                root,
+            )
+        if script and ":" not in reference:
+            raise config_error(
+                where,
+                f"is {reference!r}: a script needs the function to call, as 'module:function'",
+                root,
+            )
+    return entries
 
 
 def _optional_str(table: Mapping[str, Any], key: str, root: Path) -> Optional[str]:
