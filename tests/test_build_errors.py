@@ -105,3 +105,57 @@ def test_cargo_compile_error_leaves_no_wheel(tmp_path: Path, cargo_target: Path)
     r = cli("build", "-i", "3.9", "-i", "3.12", "-o", str(out), "--target-dir", str(cargo_target), cwd=crate)
     _fails(r, "cargo rustc", "failed", out=out)
     assert "mismatched types" in r.stderr  # cargo's own error is shown
+
+
+def _append_to_table(path: Path, table: str, line: str) -> None:
+    """Add ``line`` under ``[table]`` of a TOML file (creating the table at the end if needed)."""
+    text = path.read_text()
+    header = f"[{table}]"
+    if header in text:
+        text = text.replace(header, f"{header}\n{line}", 1)
+    else:
+        text += f"\n{header}\n{line}\n"
+    path.write_text(text)
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "fragments"),
+    [
+        ("project.scripts", 'x = "not a target!"', ("project.scripts.x", "not a target!")),
+        ("project.scripts", 'x = "pkg.mod"', ("project.scripts.x", "module:function")),
+        ("project.gui-scripts", 'g = "1abc:main"', ("project.gui-scripts.g",)),
+        ("project.entry-points.\"my group!\"", 'p = "pkg:f"', ("my group!", "group name")),
+        ("project.entry-points.plugins", 'p = "class:f"', ("project.entry-points.plugins.p",)),
+        ("tool.maturin", 'module-name = "1abc"', ("tool.maturin.module-name", "'1abc'")),
+        ("tool.maturin", 'module-name = "pkg.class"', ("tool.maturin.module-name", "'class'")),
+    ],
+)
+def test_entry_points_and_module_names_that_can_never_work_fail_before_cargo(
+    tmp_path: Path, table: str, line: str, fragments: tuple
+) -> None:
+    crate = _copy("pyo3-pure", tmp_path)
+    _append_to_table(crate / "pyproject.toml", table, line)
+    out = tmp_path / "out"
+    result = cli("build", "-o", str(out), cwd=crate)
+    _fails(result, "pyproject.toml", *fragments, out=out)
+    assert "Compiling" not in result.stderr  # refused before cargo ran
+
+
+def test_an_output_folder_that_is_a_file_is_one_sentence(tmp_path: Path) -> None:
+    crate = _copy("pyo3-pure", tmp_path)
+    out = tmp_path / "dist"
+    out.write_text("not a folder")
+    result = cli("build", "-o", str(out), cwd=crate)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"The output folder {out} (from -o/--out) is a file" in result.stderr
+    assert out.read_text() == "not a folder"
+    sdist = cli("sdist", "-o", str(out), cwd=crate)
+    assert sdist.returncode == 1 and "is a file, not a folder" in sdist.stderr
+    assert "Traceback" not in sdist.stderr
+
+
+def test_flags_never_match_by_prefix(tmp_path: Path) -> None:
+    # --target-di is not --target-dir, and --manifest is not --manifest-path
+    for flag in ("--target-di", "--manifest"):
+        result = cli("build", flag, str(tmp_path), cwd=tmp_path)
+        assert result.returncode == 2 and "unrecognized arguments" in result.stderr, flag
