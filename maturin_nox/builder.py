@@ -67,6 +67,7 @@ class BuildOptions:
     jobs: Optional[int] = None
     cwd: Optional[Path] = None
     editable: bool = False
+    generate_stubs: bool = False
 
     def replace(self, **changes: Any) -> BuildOptions:
         """A copy with some options changed."""
@@ -316,6 +317,10 @@ def build_target(
             profile=resolve_profile(project, release=options.release, profile=options.profile),
         )
         files.update(layout.python_files_with_glue(project, glue))
+    if options.generate_stubs:  # after the Python sources: the stubs' precedence is checked there
+        from .stubs import introspection_stubs
+
+        files.update(introspection_stubs(project, target, files))
     files.update(layout.data_files(project, data_dir))
     files.update(layout.include_files(project, "wheel"))
     if dist_info is None:

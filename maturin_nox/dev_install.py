@@ -237,6 +237,13 @@ def build_payload(
         sources.update(layout.stub_files(project))
         sources.update(layout.python_files(project, ext_arcname=ext))
         sources.update(layout.include_files(project, "wheel"))
+    if options.generate_stubs:
+        from . import stubs
+
+        if placed is not None:  # editable: beside the sources, as maturin writes them
+            stubs.write_beside_sources(project, target, cdylib)
+        else:
+            sources.update(stubs.introspection_stubs(project, target, sources))
     data_dir = f"{escape_name(project.name)}-{project.version}.data"
     sources.update(layout.data_files(project, data_dir))
     files = {a: (s if isinstance(s, bytes) else s.read_bytes()) for a, s in sources.items()}

@@ -81,6 +81,11 @@ def add_build_arguments(parser: argparse.ArgumentParser, *, release_default: boo
     parser.add_argument(
         "--zig", action="store_true", help="Link with zig (cargo-zigbuild) for manylinux2014"
     )
+    parser.add_argument(
+        "--generate-stubs",
+        action="store_true",
+        help='Write .pyi stubs from the library\'s pyo3 introspection data (pyo3 "experimental-inspect")',
+    )
     parser.add_argument("-j", "--jobs", type=int, help="Build this many interpreters at once")
     parser.add_argument(
         "cargo_args", nargs="*", metavar="-- CARGO_ARGS", help="Extra arguments for cargo"
@@ -118,6 +123,7 @@ def build_options(args: argparse.Namespace, **extra: Any) -> BuildOptions:
         zig=args.zig,
         quiet=args.quiet,
         jobs=args.jobs,
+        generate_stubs=args.generate_stubs,
     )
     kwargs.update(extra)
     return BuildOptions(**kwargs)
