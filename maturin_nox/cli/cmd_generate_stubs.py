@@ -63,8 +63,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="Write .pyi stubs from the library's pyo3 introspection data",
         description=(
             "Build the library for one interpreter (the first of -i, else the default one) and "
-            'write the stubs its pyo3 "experimental-inspect" introspection data describes: '
-            "OUT/<module>.pyi for a module without submodules, else OUT/<module>/ (replaced)."
+            'write the stubs its pyo3 "experimental-inspect" introspection data describes, laid '
+            "out as in the wheel (without py.typed) so OUT can be copied over the Python sources: "
+            "OUT/<module>/ for a pure Rust project; OUT/<package>/<ext>.pyi, or OUT/<package>/<ext>/ "
+            "with submodules, for a mixed one. A folder written to is replaced."
         ),
     )
     parser.add_argument(

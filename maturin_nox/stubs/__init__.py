@@ -160,9 +160,12 @@ def generate_stubs(
 ) -> List[Path]:
     """``maturin-nox generate-stubs``: build (or read ``library``) and write the stubs into ``out_dir``.
 
-    As maturin: a lone root module becomes ``<out>/<ext>.pyi``; a tree goes into
-    ``<out>/<ext>/``, replacing that folder.
+    As maturin 1.16, the files are laid out as in a wheel (without ``py.typed``), so
+    ``out_dir`` can be copied over the Python sources: a pure project's go into
+    ``<out>/<module>/``, a mixed project's one file to ``<out>/<package>/<ext>.pyi``, several
+    into ``<out>/<package>/<ext>/``; a folder written to is replaced as a whole.
     """
+    from .. import layout
     from ..builder import open_project
 
     project = open_project(options)
@@ -173,35 +176,47 @@ def generate_stubs(
         )
     if library is None:
         library = _library_of(project, options)
-    name = _extension_name(project)
-    stubs = library_stubs(library, name)  # every error happens before anything is written
+    stubs = library_stubs(library, _extension_name(project))  # fails before anything is written
+    ext = layout.extension_arcname(project, "")  # only its folder matters
+    files = {
+        a: d
+        for a, d in stub_arcnames(project, stubs, ext).items()
+        if a.rsplit("/", 1)[-1] != "py.typed"
+    }
     out_dir.mkdir(parents=True, exist_ok=True)
-    if list(stubs) == ["__init__.pyi"]:
+    if project.mixed and list(stubs) == ["__init__.pyi"]:
         from ..atomic import write_text_atomic
 
-        path = out_dir / f"{name}.pyi"
-        write_text_atomic(path, stubs["__init__.pyi"])
-        return [path]
-    final = out_dir / name
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
+        ((arcname, data),) = files.items()
+        write_text_atomic(out_dir / arcname, data.decode())
+        return [out_dir / arcname]
+    folder = ext.rsplit("/", 1)[0] if "/" in ext else ""
+    replaced = f"{folder}/{_extension_name(project)}" if project.mixed else folder
+    return _replace_folder(
+        out_dir / replaced, {a[len(replaced) + 1 :]: d for a, d in files.items()}
+    )
+
+
+def _replace_folder(final: Path, files: Mapping[str, bytes]) -> List[Path]:
+    """Put a folder holding exactly ``files`` at ``final``, swapped in whole."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     try:
-        written = []
-        for relpath in sorted(stubs):
+        for relpath in sorted(files):
             path = staging / relpath
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(stubs[relpath], encoding="utf-8")
-            written.append(final / relpath)
-        os.chmod(staging, 0o755 & ~_umask())
+            path.write_bytes(files[relpath])
+        os.chmod(staging, 0o777 & ~_umask())
         if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{name}.old.", dir=out_dir))
-            os.replace(final, old / name)
+            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent))
+            os.replace(final, old / final.name)
             os.replace(staging, final)
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(staging, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return written
+    return [final / relpath for relpath in sorted(files)]
 
 
 def _umask() -> int:
