@@ -563,3 +563,35 @@ def test_generate_stubs_without_introspection_data_fails_in_one_sentence(tmp_pat
         "and do not strip the library."
     )
     assert "Traceback" not in proc.stderr and not list(out.glob("*.whl"))
+
+
+def test_the_flag_reaches_the_engine_from_the_backend_and_the_command_line(monkeypatch):
+    from maturin_nox import backend
+    from maturin_nox.cli import build_parser
+    from maturin_nox.cli.cmd_build import build_options
+
+    assert backend.hook_options({"build-args": "--generate-stubs"}).generate_stubs
+    monkeypatch.setenv("MATURIN_PEP517_ARGS", "--generate-stubs")
+    assert backend.hook_options(None).generate_stubs
+    for command in ("build", "develop", "publish"):
+        args = build_parser([command]).parse_args([command, "--generate-stubs"])
+        assert build_options(args).generate_stubs, command
+    assert not build_options(build_parser(["build"]).parse_args(["build"])).generate_stubs
+
+
+def test_generate_stubs_needs_an_out_folder():
+    proc = cli("generate-stubs")
+    assert proc.returncode == 2 and "-o/--out" in proc.stderr
+
+
+@pytest.mark.slow
+def test_generate_stubs_of_a_cffi_project_fails_in_one_sentence(tmp_path):
+    proc = cli(
+        "generate-stubs", "-m", str(CRATES / "cffi-pure" / "Cargo.toml"), "-o", str(tmp_path / "o")
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().endswith(
+        "Stub generation is only possible for pyo3 projects; "
+        f"{CRATES / 'cffi-pure' / 'Cargo.toml'} uses cffi bindings."
+    )
+    assert not (tmp_path / "o").exists()

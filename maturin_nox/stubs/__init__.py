@@ -94,8 +94,9 @@ def introspection_stubs(
         return {}
     assert target.ext_suffix is not None  # pyo3 targets always have one
     ext = layout.extension_arcname(project, target.ext_suffix)
-    library = files[ext]
-    assert isinstance(library, Path)
+    library = files.get(ext)
+    if not isinstance(library, Path):
+        raise StubError(f"The wheel has no compiled library at {ext} to read type stubs from.")
     generated = stub_arcnames(project, library_stubs(library, _extension_name(project)), ext)
     log.info("📖 Type stub extracted from the built binary")
     name = _extension_name(project)

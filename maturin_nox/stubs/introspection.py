@@ -18,7 +18,7 @@ import json
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ..errors import BuildError
 from . import model as m
@@ -85,11 +85,16 @@ def _elf_chunks(data: bytes, source: str) -> Iterator[RawChunk]:
         fmt, value_at, shndx_at = endian + "IBBHQQ", 4, 3
     else:
         fmt, value_at, shndx_at = endian + "IIIBBH", 1, 5
-    size = struct.calcsize(fmt)
-    count = symtab["sh_size"] // symtab["sh_entsize"]
-    table = data[symtab["sh_offset"] : symtab["sh_offset"] + count * size]
-    table = table[: len(table) - len(table) % size]
-    for entry in struct.iter_unpack(fmt, table):
+    stride = symtab["sh_entsize"]
+    start = symtab["sh_offset"]
+    count = min(symtab["sh_size"], len(data) - start) // stride
+    if stride == struct.calcsize(fmt):
+        entries: Iterable[Tuple[int, ...]] = struct.iter_unpack(
+            fmt, data[start : start + count * stride]
+        )
+    else:  # padded entries: never seen in practice, but allowed by the format
+        entries = (struct.unpack_from(fmt, data, start + i * stride) for i in range(count))
+    for entry in entries:
         offset = entry[0]
         if strings.startswith(b"_", offset):
             offset += 1
@@ -113,16 +118,16 @@ def _elf_chunks(data: bytes, source: str) -> Iterator[RawChunk]:
         if shndx == 0 or shndx >= elf.num_sections():
             raise StubError(f"{source}: introspection symbol {name} is not in any section.")
         header = elf.get_section(shndx).header
-        start = entry[value_at] + header["sh_offset"] - header["sh_addr"]
-        if start < 0 or start + 4 > len(data):
+        at = entry[value_at] + header["sh_offset"] - header["sh_addr"]
+        if at < 0 or at + 4 > len(data):
             raise StubError(f"{source}: introspection symbol {name} points outside the file.")
-        (length,) = struct.unpack_from(endian + "I", data, start)
-        if start + 4 + length > len(data):
+        (length,) = struct.unpack_from(endian + "I", data, at)
+        if at + 4 + length > len(data):
             raise StubError(
                 f"{source}: introspection chunk {name} is {length} bytes long, "
                 "more than the file holds."
             )
-        yield RawChunk(name, data[start + 4 : start + 4 + length])
+        yield RawChunk(name, data[at + 4 : at + 4 + length])
 
 
 # --- the chunks, validated as pyo3-introspection's serde types read them --------------------------
