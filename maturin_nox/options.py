@@ -29,6 +29,7 @@ __all__ = [
     "add_build_arguments",
     "add_output_arguments",
     "add_upload_arguments",
+    "bindings_kind",
     "merge_options",
     "options_from_args",
     "repository_from_args",
@@ -64,6 +65,8 @@ class BuildOptions:
     editable: bool = False
     # The profile when no flag and no tool.maturin key names one (the backend builds release).
     default_profile: str = "dev"
+    # .pyi files from pyo3's introspection data (experimental-inspect), as maturin --generate-stubs
+    generate_stubs: bool = False
 
     def replace(self, **changes: Any) -> BuildOptions:
         """A copy with some options changed."""
@@ -116,7 +119,8 @@ class StrictParser(argparse.ArgumentParser):
         raise ConfigError(f"{self.what}: {message}.", key=self.prog)
 
 
-def _bindings(value: str) -> str:
+def bindings_kind(value: str) -> str:
+    """argparse type of -b/--bindings: one of the known kinds."""
     if value not in BINDINGS:
         raise argparse.ArgumentTypeError(
             f"unknown bindings {value!r}; use one of {', '.join(BINDINGS)}"
@@ -169,7 +173,7 @@ def add_build_arguments(parser: argparse.ArgumentParser, *, release_default: boo
     add(
         "-b",
         "--bindings",
-        type=_bindings,
+        type=bindings_kind,
         default=_SUPPRESS,
         metavar="{" + ",".join(BINDINGS) + "}",
         help="Which kind of bindings to use (detected by default)",
@@ -228,6 +232,12 @@ def add_build_arguments(parser: argparse.ArgumentParser, *, release_default: boo
         action="store_true",
         default=_SUPPRESS,
         help="Link with zig (cargo-zigbuild) for manylinux2014",
+    )
+    add(
+        "--generate-stubs",
+        action="store_true",
+        default=_SUPPRESS,
+        help='Write .pyi stubs from the library\'s pyo3 introspection data (pyo3 "experimental-inspect")',
     )
     add(
         "-j",

@@ -166,6 +166,10 @@ def wheel_payload(
     project = plan.project
     data_dir = data_dir_name(project.name, project.version)
     files, executables = _module_files(plan, target, output, data_dir)
+    if plan.generate_stubs:  # after the Python sources: the stubs' precedence is checked there
+        from .stubs import introspection_stubs
+
+        files.update(introspection_stubs(project, target, files, replace=plan.editable))
     files.update(layout.data_files(project, data_dir))
     files.update(layout.include_files(project, "wheel"))
     platforms: List[str] = [platform_tag(target.interpreter)]

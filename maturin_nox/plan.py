@@ -215,6 +215,7 @@ class Plan:
     quiet: bool
     jobs: int
     editable: bool
+    generate_stubs: bool
 
     def target_dir(self, target: BuildTarget) -> Path:
         """The cargo target directory of one build configuration."""
@@ -264,6 +265,7 @@ def resolve_plan(
         quiet=options.quiet,
         jobs=jobs,
         editable=options.editable,
+        generate_stubs=options.generate_stubs,
     )
 
 
