@@ -90,18 +90,20 @@ def build(
     /,
     *,
     project: Optional[Project] = None,
+    dist_info: Optional[Mapping[str, bytes]] = None,
     **kwargs: Any,
 ) -> List[BuiltWheel]:
     """Build the project's wheels, one per interpreter (or one abi3/py3 wheel).
 
     ``project`` is the already-loaded project the options point at, for callers
-    that read it first (then ``cargo metadata`` runs once in all).
+    that read it first (then ``cargo metadata`` runs once in all); ``dist_info``
+    the .dist-info files to use as they are (a PEP 517 frontend's prepared metadata).
     """
     opts = merge_options(options, kwargs)
     project = project or open_project(opts)
     abi = " (abi3)" if project.bindings.abi3 else ""
     log.info(f"🔗 Found {project.bindings.kind} bindings{abi}")
-    return build_plan(resolve_plan(project, opts))
+    return build_plan(resolve_plan(project, opts), dist_info=dist_info)
 
 
 @dataclass(frozen=True)
@@ -113,10 +115,13 @@ class _Staged:
     stamp: Optional[Path] = None
 
 
-def build_plan(plan: Plan) -> List[BuiltWheel]:
+def build_plan(
+    plan: Plan, *, dist_info: Optional[Mapping[str, bytes]] = None
+) -> List[BuiltWheel]:
     """Build every target of the plan and move the wheels into the output folder together."""
     out_dir = plan.out_dir
-    dist_info = dist_info_files(plan.project)  # the same for every target
+    if dist_info is None:
+        dist_info = dist_info_files(plan.project)  # the same for every target
     with staging_dir(out_dir) as staging:
 
         def one(target: BuildTarget) -> _Staged:

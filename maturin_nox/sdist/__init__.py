@@ -114,7 +114,7 @@ def _require_build_system(project: Project) -> Path:
     if not isinstance(project.pyproject.get("build-system"), dict):
         raise ConfigError(
             f"{project.pyproject_path} has no [build-system] table, so an sdist of it could not "
-            'be built by pip; add requires = ["maturin-nox"] and build-backend = "maturin_nox.backend".',
+            'be built by pip; add requires = ["maturin-nox-core"] and build-backend = "maturin_nox.backend".',
             project.pyproject_path,
             "build-system",
         )
