@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Dict, List
 
 REPO = Path(__file__).resolve().parents[1]
 CRATE = REPO / "test-crates" / "pyo3-abi3"
@@ -43,9 +43,9 @@ def run(cmd: List[str], env: Dict[str, str], cwd: Path) -> None:
         sys.exit(f"{' '.join(cmd)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
 
 
-def timed(action: Callable[[], None]) -> float:
+def timed(cmd: List[str], env: Dict[str, str], cwd: Path) -> float:
     start = time.perf_counter()
-    action()
+    run(cmd, env, cwd)
     return time.perf_counter() - start
 
 
@@ -101,15 +101,14 @@ def main() -> int:
             fresh = project(work, tool, f"fresh-{tool}-{round_}")
             venv = create(python, work / f"venv-{tool}-{round_}", backend="virtualenv")
             pip = [str(venv.python), "-m", "pip", "install", "-q"]
-            times["a"][tool].append(timed(lambda: run([*pip, str(fresh)], env, work)))
+            times["a"][tool].append(timed([*pip, str(fresh)], env, work))
             shutil.rmtree(fresh / "target", ignore_errors=True)
-            times["b"][tool].append(
-                timed(lambda: run([*pip, "--force-reinstall", "--no-deps", str(warm[tool])], env, work))
-            )
+            reinstall = [*pip, "--force-reinstall", "--no-deps", str(warm[tool])]
+            times["b"][tool].append(timed(reinstall, env, work))
             build = [str(builder_env.python), "-m", "build", "-q", "-o", str(work / "dist")]
-            times["c"][tool].append(timed(lambda: run([*build, str(warm[tool])], env, work)))
+            times["c"][tool].append(timed([*build, str(warm[tool])], env, work))
             uv_build = [str(uv), "build", "-q", "--wheel", "--python", python, "-o", str(work / "dist")]
-            times["d"][tool].append(timed(lambda: run([*uv_build, str(warm[tool])], env, work)))
+            times["d"][tool].append(timed([*uv_build, str(warm[tool])], env, work))
             print(f"  round {round_ + 1} {tool}: " + ", ".join(f"{times[c][tool][-1]:.2f}s" for c in "abcd"), flush=True)
     labels = {
         "a": "(a) pip install ., first time",
