@@ -250,9 +250,12 @@ def build_editable(
 ) -> str:
     """PEP 660: an editable wheel (.pth to the sources and the extension in the tree if mixed)."""
     from .dev_install import build_editable_wheel
+    from .rebuild import Runner
 
     options = hook_options(config_settings, editable=True)
-    return build_editable_wheel(options, Path(wheel_directory).resolve()).name
+    # the build environment is gone once the frontend is done: later rebuilds run a copy
+    runner = Runner.copied()
+    return build_editable_wheel(options, Path(wheel_directory).resolve(), runner=runner).name
 
 
 @_hook

@@ -16,6 +16,7 @@ the environment, or the wheel writer makes it the PEP 660 wheel of
 
 from __future__ import annotations
 
+import dataclasses
 import email.parser
 import json
 import logging
@@ -39,6 +40,7 @@ from .options import BuildOptions, merge_options
 from .payload import Editable, dist_info_files, editable, wheel_payload
 from .plan import BuildTarget, Plan, resolve_plan
 from .project import Project
+from .rebuild import Runner, finder_files
 from .venv import VirtualEnv, find_active_env, open_env
 from .wheel import write_payload
 
@@ -121,28 +123,37 @@ def _single_target(plan: Plan) -> BuildTarget:
     return plan.targets[0]
 
 
-def develop_payload(plan: Plan, target: BuildTarget) -> Editable:
+def develop_payload(plan: Plan, target: BuildTarget, runner: Optional[Runner] = None) -> Editable:
     """Compile the target and lay out its install; mixed projects get the editable form.
 
-    The generated files of the editable form are written into the source tree here.
+    With a ``runner``, the install rebuilds itself when an input changes (see
+    :mod:`maturin_nox.rebuild`). The generated files of the editable form are
+    written into the source tree here.
     """
     project = plan.project
     output = compile_target(plan, target)
     payload = wheel_payload(plan, target, output, dist_info=dist_info_files(project), audit=False)
+    if runner is not None:
+        finder = finder_files(plan, target, output, runner)
+        payload = dataclasses.replace(payload, files={**payload.files, **finder})
     result = editable(project, payload)
     place_in_tree(project, result.in_tree)
     return result
 
 
 def build_editable_wheel(
-    options: BuildOptions, out_dir: Path, *, project: Optional[Project] = None
+    options: BuildOptions,
+    out_dir: Path,
+    *,
+    project: Optional[Project] = None,
+    runner: Optional[Runner] = None,
 ) -> Path:
     """Build the PEP 660 editable wheel (one interpreter) into ``out_dir``."""
     options = options.replace(editable=True)
     plan = resolve_plan(project or open_project(options), options)
     target = _single_target(plan)
     with target_lock(plan, target):
-        result = develop_payload(plan, target)
+        result = develop_payload(plan, target, runner)
         path = write_payload(result.payload, out_dir)
     log.info(f"📦 Built editable wheel to {path}")
     return path
@@ -299,11 +310,15 @@ def develop(
     uv: Optional[bool] = None,
     pip_args: Sequence[str] = (),
     env_path: Union[str, Path, None] = None,
+    dependencies: bool = True,
+    runner: Optional[Runner] = None,
     **kwargs: Any,
 ) -> DevelopResult:
     """Build the crate for the active environment and install it there (editable when mixed).
 
-    ``project`` is the already-loaded project the options point at, if the caller has it.
+    ``project`` is the already-loaded project the options point at, if the caller
+    has it; ``dependencies=False`` installs none of its requirements; ``runner``
+    is what rebuilds the install when an input changes (default: this interpreter).
     """
     opts = merge_options(options, kwargs)
     env = find_environment(env_path, opts.cwd)
@@ -315,13 +330,14 @@ def develop(
     extras = [e for item in extras for e in item.replace(",", " ").split()]
     scheme = env_scheme(env, interp, project.name)
     deps: Tuple[str, ...] = ()
-    if not skip_install:
+    if not skip_install and dependencies:
         deps = _install_dependencies(
             env, scheme.purelib, _wanted(project, interp, extras), uv, pip_args
         )
+    runner = runner or Runner.this_process()
     with target_lock(plan, target):  # until the library is copied out of the target dir
         return _develop_locked(
-            env, project, plan, target, scheme, deps, skip_install=skip_install, uv=uv
+            env, project, plan, target, scheme, deps, skip_install=skip_install, uv=uv, runner=runner
         )
 
 
@@ -336,9 +352,10 @@ def _develop_locked(
     *,
     skip_install: bool,
     uv: Optional[bool],
+    runner: Runner,
 ) -> DevelopResult:
     """Compile, place the generated files and install, holding the target's lock."""
-    result = develop_payload(plan, target)
+    result = develop_payload(plan, target, None if skip_install else runner)
     if skip_install:
         if not project.mixed:
             log.warning(
