@@ -34,6 +34,7 @@ from typing import Any, ContextManager, List, Mapping, Optional, Tuple
 from . import cargo, faults
 from .atomic import write_text_atomic
 from .errors import BuildError
+from .freshness import changed, dep_info_inputs, env_digest, project_inputs, states
 from .interpreters import Interpreter
 from .locks import exclusive
 from .options import BuildOptions, merge_options
@@ -193,13 +194,52 @@ def compile_target(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
 
             cmd, zig_env = zig_build_command(cmd)
             run_env = {**env, **zig_env}
-        output += cargo.run_build(
-            cmd, env=run_env, cwd=project.manifest_path.parent, quiet=plan.quiet
-        )
+        output += _run_cargo(plan, target_dir, cmd, run_env)
     own = output.of_package(str(project.package["id"]))
     if not own.artifacts:
         raise BuildError(f"cargo built nothing for {project.crate_name} ({project.manifest_path}).")
     return own
+
+
+def _run_cargo(
+    plan: Plan, target_dir: Path, cmd: List[str], env: Mapping[str, str]
+) -> cargo.CargoOutput:
+    """Run cargo, unless nothing it read changed since this very command last succeeded.
+
+    The record of a run holds the command, the environment, the state of every
+    file cargo's dep-info says the artifacts were built from (and of the
+    manifests, lock file and configuration) and of the artifacts themselves;
+    when all of it holds, cargo's answer would be "Fresh" and its output is the
+    recorded one. MATURIN_NOX_SKIP_FRESH_CARGO=0 always runs cargo.
+    """
+    project = plan.project
+    key = hashlib.sha256(json.dumps(cmd).encode()).hexdigest()[:16]
+    record_file = target_dir / f"maturin-nox-run-{key}.json"
+    digest = env_digest(env)
+    if os.environ.get("MATURIN_NOX_SKIP_FRESH_CARGO") != "0":
+        try:
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+            fresh = record["env"] == digest and changed(record["inputs"]) is None
+        except (OSError, ValueError, KeyError, TypeError):
+            fresh = False
+        if fresh:
+            log.info("✨ Nothing cargo reads changed since its last run: not running it")
+            return cargo.CargoOutput.from_json(record["output"])
+    output = cargo.run_build(cmd, env=env, cwd=project.manifest_path.parent, quiet=plan.quiet)
+    inputs: List[Path] = project_inputs(project.cargo_metadata, project.manifest_path)
+    for artifact in output.of_package(str(project.package["id"])).artifacts:
+        for filename in artifact.filenames:
+            sources = dep_info_inputs(filename)
+            if sources is None:
+                record_file.unlink(missing_ok=True)
+                return output  # no dep-info to vouch for the next run: cargo decides then
+            inputs += [*sources, filename]
+    record = {"env": digest, "inputs": states(dict.fromkeys(inputs)), "output": output.to_json()}
+    try:
+        write_text_atomic(record_file, json.dumps(record))
+    except OSError:
+        pass  # only an optimisation
+    return output
 
 
 def _claim_target_dir(project: Project, target_dir: Path) -> None:

@@ -7,6 +7,7 @@ inherited); only the JSON messages on stdout are read here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -49,8 +50,10 @@ _HOST: Optional[str] = None
 
 
 def host_triple() -> str:
-    """The host target triple, from ``rustc -vV``."""
+    """The host target triple, from ``rustc -vV`` (kept in the cache: it is the machine's)."""
     global _HOST
+    if _HOST is None:
+        _HOST = _cached_host()
     if _HOST is None:
         rustc = os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
         try:
@@ -63,7 +66,38 @@ def host_triple() -> str:
                 break
         else:
             raise CargoError("`rustc -vV` did not print the host triple.")
+        _store_host(_HOST)
     return _HOST
+
+
+def _host_cache() -> Tuple[Path, str]:
+    import platform
+
+    from .common import cache_root
+
+    rustc = os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
+    key = f"{rustc}|{platform.machine()}|{platform.system()}|{os.environ.get('RUSTUP_TOOLCHAIN', '')}"
+    return cache_root() / "host-triple.json", key
+
+
+def _cached_host() -> Optional[str]:
+    path, key = _host_cache()
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    host = record.get(key) if isinstance(record, dict) else None
+    return host if isinstance(host, str) else None
+
+
+def _store_host(host: str) -> None:
+    from .atomic import write_text_atomic
+
+    path, key = _host_cache()
+    try:
+        write_text_atomic(path, json.dumps({key: host}))
+    except OSError:
+        pass
 
 
 def metadata(
@@ -93,6 +127,10 @@ def metadata(
     if filter_platform:
         cmd += ["--filter-platform", filter_platform]
     cmd += list(flags)
+    cache_file = _metadata_cache_file(cmd)
+    cached = _cached_metadata(cache_file)
+    if cached is not None:
+        return cached
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         detail = _last_error_line(proc.stderr)
@@ -103,7 +141,86 @@ def metadata(
         raise CargoError(
             f"`cargo metadata` printed something that is not JSON for {manifest_path}.", cmd
         ) from None
+    _store_metadata(cache_file, manifest_path, data)
     return data
+
+
+# --- the cargo metadata cache ------------------------------------------------------------
+#
+# `cargo metadata` costs a process and a resolve on every command. Its answer only changes
+# when a manifest of the workspace or of a path dependency, the lock file or a cargo
+# configuration file changes (or the command line or CARGO_* environment does), so it is
+# kept per command line and reused while those files are untouched. Without a lock file
+# the resolve can change with the registry: nothing is kept then.
+
+
+def _metadata_env() -> List[str]:
+    return sorted(
+        f"{k}={v}" for k, v in os.environ.items() if k.startswith(("CARGO", "RUSTUP_")) or k == "RUSTC"
+    )
+
+
+def _metadata_cache_file(cmd: Sequence[str]) -> Optional[Path]:
+    if os.environ.get("MATURIN_NOX_METADATA_CACHE") == "0":
+        return None
+    from .common import cache_root
+
+    key = hashlib.sha256(json.dumps([list(cmd[1:]), _metadata_env()]).encode()).hexdigest()
+    return cache_root() / "cargo-metadata" / f"{key[:32]}.json"
+
+
+def _file_state(path: Path) -> Optional[List[int]]:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def _config_files(folder: Path) -> List[Path]:
+    """Every cargo configuration file that can apply to a build in ``folder``."""
+    home = Path(os.environ.get("CARGO_HOME") or Path.home() / ".cargo")
+    out = []
+    for base in (folder, *folder.parents):
+        out += [base / ".cargo" / "config.toml", base / ".cargo" / "config"]
+    return [*out, home / "config.toml", home / "config"]
+
+
+def _metadata_inputs(manifest_path: Path, data: Mapping[str, Any]) -> List[Path]:
+    local = [
+        Path(p["manifest_path"]) for p in data.get("packages", []) if p.get("source") is None
+    ]
+    root = Path(data.get("workspace_root", manifest_path.parent))
+    return [manifest_path, root / "Cargo.toml", root / "Cargo.lock", *local, *_config_files(root)]
+
+
+def _cached_metadata(cache_file: Optional[Path]) -> Optional[Dict[str, Any]]:
+    if cache_file is None:
+        return None
+    try:
+        record = json.loads(cache_file.read_text(encoding="utf-8"))
+        inputs: Dict[str, Any] = record["inputs"]
+        data: Dict[str, Any] = record["metadata"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if any(_file_state(Path(p)) != seen for p, seen in inputs.items()):
+        return None
+    return data
+
+
+def _store_metadata(cache_file: Optional[Path], manifest_path: Path, data: Mapping[str, Any]) -> None:
+    if cache_file is None:
+        return
+    root = Path(data.get("workspace_root", manifest_path.parent))
+    if not (root / "Cargo.lock").is_file():
+        return
+    from .atomic import write_text_atomic
+
+    inputs = {str(p): _file_state(p) for p in _metadata_inputs(manifest_path, data)}
+    try:
+        write_text_atomic(cache_file, json.dumps({"inputs": inputs, "metadata": data}))
+    except OSError:
+        pass  # only an optimisation
 
 
 def _last_error_line(stderr: str) -> str:
@@ -137,6 +254,39 @@ class CargoOutput:
 
     artifacts: Tuple[Artifact, ...] = ()
     linked_paths: Tuple[Path, ...] = ()
+
+    def to_json(self) -> Dict[str, Any]:
+        """A JSON-able form, for the record of a successful run."""
+        return {
+            "artifacts": [
+                {
+                    "package_id": a.package_id,
+                    "target_name": a.target_name,
+                    "kinds": list(a.kinds),
+                    "crate_types": list(a.crate_types),
+                    "filenames": [str(f) for f in a.filenames],
+                    "executable": str(a.executable) if a.executable else None,
+                }
+                for a in self.artifacts
+            ],
+            "linked_paths": [str(p) for p in self.linked_paths],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CargoOutput:
+        """The output :meth:`to_json` recorded."""
+        artifacts = tuple(
+            Artifact(
+                package_id=str(a["package_id"]),
+                target_name=str(a["target_name"]),
+                kinds=tuple(a["kinds"]),
+                crate_types=tuple(a["crate_types"]),
+                filenames=tuple(Path(f) for f in a["filenames"]),
+                executable=Path(a["executable"]) if a["executable"] else None,
+            )
+            for a in data["artifacts"]
+        )
+        return cls(artifacts, tuple(Path(p) for p in data["linked_paths"]))
 
     def __add__(self, other: CargoOutput) -> CargoOutput:
         linked = self.linked_paths + tuple(p for p in other.linked_paths if p not in self.linked_paths)

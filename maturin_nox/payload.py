@@ -13,6 +13,8 @@ serves the rest through a ``.pth``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,7 +178,10 @@ def wheel_payload(
     policy: Optional[str] = None
     if audit and plan.audits:
         assert workdir is not None, "an audited payload needs a folder for repaired copies"
-        platforms, policy, files = _audited(plan, files, workdir, output.linked_paths, platforms[0])
+        cache = plan.target_dir(target) / "audit-cache.json"
+        platforms, policy, files = _audited(
+            plan, files, workdir, output.linked_paths, platforms[0], cache
+        )
     tags = tuple(target.tag(p) for p in platforms)
     tag = "-".join([target.python_tag, target.abi_tag, ".".join(platforms)])
     return WheelPayload(
@@ -197,16 +202,30 @@ def _audited(
     workdir: Path,
     lib_dirs: Sequence[Path],
     plain: str,
+    cache: Path,
 ) -> Tuple[List[str], Optional[str], Dict[str, Source]]:
-    """Platform tags from the audit, and the files after any repair."""
+    """Platform tags from the audit, and the files after any repair.
+
+    A verdict that needed no repair is kept in ``cache`` under the state of the
+    libraries it read (path, size, mtime, inode) and the settings it was made with,
+    so an unchanged library is not read again (nor the ELF reader imported).
+    """
+    elf_files = [p for p in files.values() if isinstance(p, Path) and _is_elf(p)]
+    libs_dir = f"{escape_name(plan.project.name)}.libs"
+    key = _audit_key(plan, elf_files, plain, libs_dir, lib_dirs)
+    kept = _cached_verdict(cache, key)
+    if kept is not None:
+        tags, policy, messages = kept
+        for message in messages:
+            log.warning(message)
+        return tags, policy, files
     from .audit import apply_repair, decide_platform
 
-    elf_files = [p for p in files.values() if isinstance(p, Path) and _is_elf(p)]
     decision = decide_platform(
         elf_files,
         compatibility=plan.compatibility,
         mode=plan.audit_mode,  # type: ignore[arg-type]
-        libs_dir=f"{escape_name(plan.project.name)}.libs",
+        libs_dir=libs_dir,
         zig=plan.zig,
         platform_tag=plain,
         lib_dirs=list(lib_dirs),
@@ -216,7 +235,58 @@ def _audited(
     if decision.grafts:
         elf_map = {a: p for a, p in files.items() if isinstance(p, Path) and p in elf_files}
         files = {**files, **apply_repair(decision, elf_map, workdir=workdir)}
+    elif key is not None:
+        _store_verdict(cache, key, decision.platform_tags, decision.policy, decision.messages)
     return list(decision.platform_tags), decision.policy, files
+
+
+def _audit_key(
+    plan: Plan, elf_files: Sequence[Path], plain: str, libs_dir: str, lib_dirs: Sequence[Path]
+) -> Optional[str]:
+    from . import __version__
+
+    parts: List[object] = [
+        __version__,
+        plan.compatibility,
+        plan.audit_mode,
+        plan.zig,
+        plain,
+        libs_dir,
+        [str(d) for d in lib_dirs],
+    ]
+    for path in elf_files:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        parts.append([str(path), st.st_size, st.st_mtime_ns, st.st_ino])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def _cached_verdict(
+    cache: Path, key: Optional[str]
+) -> Optional[Tuple[List[str], Optional[str], List[str]]]:
+    if key is None:
+        return None
+    try:
+        record = json.loads(cache.read_text(encoding="utf-8"))
+        if record.get("key") != key:
+            return None
+        return list(record["tags"]), record["policy"], list(record["messages"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _store_verdict(
+    cache: Path, key: str, tags: Sequence[str], policy: Optional[str], messages: Sequence[str]
+) -> None:
+    from .atomic import write_text_atomic
+
+    record = {"key": key, "tags": list(tags), "policy": policy, "messages": list(messages)}
+    try:
+        write_text_atomic(cache, json.dumps(record))
+    except OSError:
+        pass  # only an optimisation
 
 
 def _is_elf(path: Path) -> bool:

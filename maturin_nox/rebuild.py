@@ -41,6 +41,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from .cargo import CargoOutput
 from .errors import ConfigError
+from .freshness import dep_info_inputs, file_state, project_inputs, states
 from .layout import extension_arcname
 from .options import BuildOptions
 from .plan import BuildTarget, Plan
@@ -104,56 +105,10 @@ def enabled(project: Project) -> bool:
     return value
 
 
-def _stat(path: Path) -> Optional[List[int]]:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return [st.st_mtime_ns, st.st_size]
-
-
-def _dep_info(library: Path) -> List[Path]:
-    """The files cargo's dep-info says the library was built from (``lib<name>.d`` beside it)."""
-    text = ""
-    for candidate in (library.with_suffix(".d"), library.parent / f"{library.stem}.d"):
-        try:
-            text = candidate.read_text(encoding="utf-8", errors="replace")
-            break
-        except OSError:
-            continue
-    files: List[Path] = []
-    for line in text.splitlines():
-        if ":" not in line:
-            continue
-        _, _, deps = line.partition(": ")
-        # make syntax: spaces inside a path are escaped with a backslash
-        for item in deps.replace("\\ ", "\0").split():
-            files.append(Path(item.replace("\0", " ")))
-    return files
-
-
-def _cargo_home() -> Path:
-    return Path(os.environ.get("CARGO_HOME") or Path.home() / ".cargo")
-
-
 def _inputs(project: Project, library: Path) -> List[Path]:
-    """What the build read that an edit could change, not what cargo's registry holds."""
-    registry = [_cargo_home() / "registry", _cargo_home() / "git"]
-    found: Dict[Path, None] = {}
-    for path in _dep_info(library):
-        if not any(root in path.parents for root in registry):
-            found[path] = None
-    meta = project.cargo_metadata
-    for package in meta.get("packages", []):
-        if package.get("source") is None:  # the workspace's own crates and path dependencies
-            found[Path(package["manifest_path"])] = None
-    root = project.workspace_root
-    found[root / "Cargo.lock"] = None
-    for folder in (project.manifest_path.parent, *project.manifest_path.parent.parents):
-        for name in ("config.toml", "config"):
-            if (folder / ".cargo" / name).is_file():
-                found[folder / ".cargo" / name] = None
-    return list(found)
+    """What the build read that an edit could change (cargo's dep-info, manifests, configuration)."""
+    sources = dep_info_inputs(library) or []
+    return list(dict.fromkeys([*sources, *project_inputs(project.cargo_metadata, project.manifest_path)]))
 
 
 def _tool_maturin_digest(project: Project) -> str:
@@ -203,9 +158,9 @@ def finder_files(
         "format": 1,
         "project": project.name,
         "modules": [project.module_name.split(".")[0]],
-        "inputs": {str(p): _stat(p) for p in inputs},
+        "inputs": states(inputs),
         "pyproject": str(project.pyproject_path) if project.pyproject_path else None,
-        "pyproject_stat": _stat(project.pyproject_path) if project.pyproject_path else None,
+        "pyproject_stat": file_state(project.pyproject_path) if project.pyproject_path else None,
         "tool_maturin": _tool_maturin_digest(project),
         "environment": {k: os.environ.get(k) for k in _WATCHED_ENV},
         "options": _options(plan),
