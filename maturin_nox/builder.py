@@ -41,6 +41,7 @@ from .options import BuildOptions, merge_options
 from .payload import WheelPayload, dist_info_files, wheel_payload
 from .plan import BuildTarget, Plan, bin_names, cargo_command, cargo_env, resolve_plan
 from .project import Project, load_project
+from .seeding import pick_source, seed
 from .staging import staging_dir
 from .wheel import write_payload
 
@@ -128,16 +129,20 @@ def build_plan(
         def one(target: BuildTarget) -> _Staged:
             return _build_target(plan, target, staging, dist_info)
 
-        if plan.jobs == 1:
-            staged = [one(t) for t in plan.targets]
+        first, rest = _phases(plan)
+        staged = [one(t) for t in first]  # the configuration the others are seeded from
+        if plan.jobs == 1 or len(rest) < 2:
+            staged += [one(t) for t in rest]
         else:
             with ThreadPoolExecutor(max_workers=plan.jobs) as pool:
-                futures = [pool.submit(one, t) for t in plan.targets]
+                futures = [pool.submit(one, t) for t in rest]
                 try:
-                    staged = [f.result() for f in futures]
+                    staged += [f.result() for f in futures]
                 except BaseException:
                     _stop(futures)
                     raise
+        order = {t.key: i for i, t in enumerate(plan.targets)}
+        staged.sort(key=lambda item: order[item.wheel.target.key])
         faults.point("build:staged")
         built = []
         for index, item in enumerate(staged):
@@ -152,6 +157,24 @@ def build_plan(
             note = " (unchanged)" if wheel.reused else ""
             log.info(f"📦 Built wheel{_for(wheel)} to {final}{note}")
         return built
+
+
+def _seeding() -> bool:
+    return os.environ.get("MATURIN_NOX_SEED") != "0"
+
+
+def _phases(plan: Plan) -> Tuple[List[BuildTarget], List[BuildTarget]]:
+    """The targets to build first, alone, and the others (built in parallel).
+
+    When several configurations are cold and no built sibling can seed them,
+    one is built first and the others start from a copy of it.
+    """
+    cold = [t for t in plan.targets if not plan.target_dir(t).exists()]
+    if not _seeding() or len(cold) < 2:
+        return [], list(plan.targets)
+    if pick_source(plan.target_dir(cold[0]), plan.project.crate_name) is not None:
+        return [], list(plan.targets)
+    return [cold[0]], [t for t in plan.targets if t is not cold[0]]
 
 
 def _stop(futures: List[Future[_Staged]]) -> None:
@@ -183,6 +206,11 @@ def compile_target(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
     """Run cargo for one target and return what it built for the project's own package."""
     project = plan.project
     target_dir = plan.target_dir(target)
+    if _seeding() and not target_dir.exists():
+        source = pick_source(target_dir, project.crate_name)
+        if source is not None:
+            log.debug("Starting %s from a copy of %s", target_dir.name, source.name)
+            seed(target_dir, source)
     _claim_target_dir(project, target_dir)
     output = cargo.CargoOutput()
     env = cargo_env(project, target)
