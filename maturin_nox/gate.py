@@ -92,7 +92,9 @@ class AuditResult:
 
 
 def audit_wheel(path: StrPath) -> AuditResult:
-    """Audit a wheel: RECORD hashes, names and tags against METADATA/WHEEL, platform policy."""
+    """Audit a wheel: RECORD hashes, names and tags against METADATA/WHEEL, platform policy,
+    and for an abi3 wheel the limited API of its minimum Python (abi3audit)."""
+    from .audit.abi3 import abi3_problems, is_abi3_wheel
     from .wheel import read_wheel
 
     wheel = Path(path)
@@ -106,6 +108,8 @@ def audit_wheel(path: StrPath) -> AuditResult:
         return AuditResult(wheel.name, sha, False, problems=tuple(problems))
     try:
         tag, policy_problems, notes = _platform_problems(wheel)
+        if is_abi3_wheel(wheel.name):
+            policy_problems += abi3_problems(wheel)
     except (AuditError, ConfigError) as exc:
         return AuditResult(wheel.name, sha, False, problems=(exc.message,))
     return AuditResult(
@@ -335,6 +339,11 @@ def evaluate(folder: StrPath, *, check_metadata: bool = True) -> Verdict:
             entry = results.get(path.name)
             if not isinstance(entry, dict) or entry.get("sha256") != sha:
                 entry = {}
+            if not isinstance(entry.get("audit"), dict):
+                # an audit takes a moment and needs nothing but the wheel: make it here
+                result = audit_wheel(path)
+                record_audit(root, result)
+                entry = {**entry, "audit": asdict(result)}
             audit, audit_problems = _judge_audit(path.name, entry)
             tests, test_problems = _judge_tests(path.name, entry)
             problems += audit_problems + test_problems
