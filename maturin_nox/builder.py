@@ -30,10 +30,11 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from . import cargo
 from .atomic import write_text_atomic
+from .compression import Compression
 from .errors import BuildError
 from .interpreters import Interpreter
 from .options import BuildOptions, merge_options
@@ -80,6 +81,12 @@ def open_project(options: BuildOptions) -> Project:
         features=options.features,
         all_features=options.all_features,
         no_default_features=options.no_default_features,
+        target=options.target,
+        frozen=options.frozen,
+        locked=options.locked,
+        offline=options.offline,
+        config=options.config,
+        unstable_flags=options.unstable_flags,
     )
 
 
@@ -116,16 +123,16 @@ def build_plan(plan: Plan) -> List[BuiltWheel]:
     out_dir = plan.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".maturin-nox-", dir=out_dir))
-    dist_info = dist_info_files(plan.project)  # the same for every target
+    dist_info = dist_info_files(plan.project, plan.sbom_include)  # the same for every target
 
     def one(target: BuildTarget) -> _Staged:
         return _build_target(plan, target, staging, dist_info)
 
     try:
-        if plan.jobs == 1:
+        if plan.interpreter_jobs == 1:
             staged = [one(t) for t in plan.targets]
         else:
-            with ThreadPoolExecutor(max_workers=plan.jobs) as pool:
+            with ThreadPoolExecutor(max_workers=plan.interpreter_jobs) as pool:
                 staged = list(pool.map(one, plan.targets))
         built = []
         for item in staged:
@@ -152,27 +159,109 @@ def _for(wheel: BuiltWheel) -> str:
 
 
 def compile_target(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
-    """Run cargo for one target and return what it built for the project's own package."""
+    """Run cargo for one target and return what it built for the project's own package.
+
+    With ``--pgo`` this is the whole three-phase cycle (:mod:`maturin_nox.pgo`):
+    the output returned is the optimized build's.
+    """
+    if plan.pgo_command:
+        return _compile_with_pgo(plan, target)
     project = plan.project
     target_dir = plan.target_dir(target)
     _claim_target_dir(project, target_dir)
     output = cargo.CargoOutput()
-    env = cargo_env(project, target)
-    for bin_name in bin_names(project, strip=plan.strip):  # [None] unless bins need rustc args
-        cmd = cargo_command(plan, target, cargo=cargo.cargo_executable(), bin_name=bin_name)
+    env = cargo_env(project, target, plan.cross)
+    extra, env_changes = _rustflags(plan, env)
+    env.update(env_changes)
+    for bin_name in bin_names(plan):  # [None] unless bins need rustc args
+        cmd = cargo_command(
+            plan, target, cargo=cargo.cargo_executable(), bin_name=bin_name, extra=extra
+        )
         run_env = env
         if plan.zig:
             from .audit import zig_build_command
 
             cmd, zig_env = zig_build_command(cmd)
             run_env = {**env, **zig_env}
-        output += cargo.run_build(
-            cmd, env=run_env, cwd=project.manifest_path.parent, quiet=plan.quiet
-        )
+        output += cargo.run_build(cmd, env=run_env, cwd=project.manifest_path.parent)
     own = output.of_package(str(project.package["id"]))
     if not own.artifacts:
         raise BuildError(f"cargo built nothing for {project.crate_name} ({project.manifest_path}).")
     return own
+
+
+def _rustflags(plan: Plan, env: Mapping[str, str]) -> Tuple[List[str], Dict[str, str]]:
+    """The cargo arguments and variables that give every crate the plan's extra rustflags."""
+    if not plan.rustflags:
+        return [], {}
+    from .rustflags import with_rustflags
+
+    flags = plan.project.cargo_flags()
+    configs = [flags[i + 1] for i, f in enumerate(flags[:-1]) if f == "--config"]
+    triple = plan.triple.triple if plan.triple else cargo.host_triple()
+    return with_rustflags(
+        plan.rustflags,
+        triple=triple,
+        cwd=plan.project.manifest_path.parent,
+        env=env,
+        cli_config=configs,
+    )
+
+
+def _compile_with_pgo(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
+    """Instrumented build, training run, merge, optimized build (maturin's three phases)."""
+    from . import pgo
+    from .compression import FAST
+
+    assert plan.pgo_command is not None
+    tool = pgo.find_llvm_profdata()  # before the first build: fail fast
+    if target.interpreter is None:
+        raise BuildError(
+            "--pgo runs the training command with a Python interpreter; pass -i/--interpreter."
+        )
+    project = plan.project
+    with tempfile.TemporaryDirectory(prefix="maturin-nox-pgo-") as tmp:
+        profiles = Path(tmp) / "profiles"
+        profiles.mkdir()
+        log.info("📊 Phase 1/3: building the instrumented wheel")
+        instrumented = dataclasses.replace(
+            plan,
+            pgo_command=None,
+            pgo_phase="generate",
+            rustflags=(*plan.rustflags, f"-Cprofile-generate={profiles}"),
+        )
+        output = compile_target(instrumented, target)
+        dist_info = dist_info_files(project, plan.sbom_include)
+        payload = wheel_payload(instrumented, target, output, dist_info=dist_info, audit=False)
+        wheel = write_payload(payload, Path(tmp), compression=FAST)
+        log.info("🔬 Phase 2/3: running the PGO training command")
+        pgo.run_training(
+            plan.pgo_command,
+            python=str(target.interpreter.executable),
+            wheel=wheel,
+            requirements=_training_requirements(project),
+            cwd=project.root,
+            profile_dir=profiles,
+        )
+        merged = pgo.merge_profiles(tool, profiles)
+        log.info("⚡ Phase 3/3: building the PGO-optimized library")
+        optimized = dataclasses.replace(
+            plan, pgo_command=None, rustflags=(*plan.rustflags, f"-Cprofile-use={merged}")
+        )
+        return compile_target(optimized, target)
+
+
+def _training_requirements(project: Project) -> List[str]:
+    """What the training environment gets besides the wheel: Requires-Dist, the dev group."""
+    import email.parser
+
+    from .groups import dependency_groups, group_requirements
+
+    meta = email.parser.HeaderParser().parsestr(project.metadata.metadata_text)
+    requirements = list(meta.get_all("Requires-Dist") or [])
+    if "dev" in dependency_groups(project):  # as maturin: the dev group, when there is one
+        requirements += group_requirements(project, ["dev"])
+    return requirements
 
 
 def _claim_target_dir(project: Project, target_dir: Path) -> None:
@@ -209,21 +298,25 @@ def _build_target(
     stamp = plan.target_dir(target) / "wheel-stamp.json"
     with tempfile.TemporaryDirectory(prefix="maturin-nox-repair-") as workdir:
         payload = wheel_payload(plan, target, output, dist_info=dist_info, workdir=Path(workdir))
-        digest = _digest(payload, Path(workdir))
+        digest = _digest(payload, Path(workdir), plan.compression)
         kept = _reusable(stamp, digest, plan.out_dir)
         serves = target.serves
         if kept is not None:
             return _Staged(BuiltWheel(kept, payload.tag, target, serves, payload.policy, True))
-        path = write_payload(payload, staging)
+        path = write_payload(payload, staging, compression=plan.compression)
     return _Staged(BuiltWheel(path, payload.tag, target, serves, payload.policy), digest, stamp)
 
 
-def _digest(payload: WheelPayload, workdir: Path) -> Optional[str]:
-    """A digest of everything that goes into the wheel (files by path, size and mtime)."""
+def _digest(payload: WheelPayload, workdir: Path, compression: Compression) -> Optional[str]:
+    """A digest of everything that goes into the wheel (files by path, size and mtime).
+
+    The compression is part of it: the same files stored or deflated are different wheels.
+    """
     from . import __version__
 
     digest = hashlib.sha256()
-    for part in (__version__, os.environ.get("SOURCE_DATE_EPOCH", ""), *payload.tags):
+    parts = (__version__, os.environ.get("SOURCE_DATE_EPOCH", ""), compression.describe())
+    for part in (*parts, *payload.tags):
         digest.update(part.encode() + b"\0")
     for arcname in sorted(payload.files):
         source = payload.files[arcname]

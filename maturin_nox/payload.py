@@ -21,8 +21,8 @@ from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tupl
 from . import layout, sbom
 from .cargo import CargoOutput
 from .common import Source
-from .errors import BuildError
-from .plan import BuildTarget, Plan, platform_tag
+from .errors import AuditError, BuildError
+from .plan import BuildTarget, Plan
 from .project import Project
 from .wheel import data_dir_name, dist_info_name, escape_name, wheel_filename
 
@@ -83,8 +83,12 @@ class Editable:
         return next((p for p in self.in_tree if p.name.endswith(NATIVE_SUFFIXES)), None)
 
 
-def dist_info_files(project: Project) -> Dict[str, bytes]:
-    """The .dist-info files besides WHEEL and RECORD, by path inside .dist-info."""
+def dist_info_files(project: Project, sbom_include: Sequence[str] = ()) -> Dict[str, bytes]:
+    """The .dist-info files besides WHEEL and RECORD, by path inside .dist-info.
+
+    ``sbom_include`` are the SBOM files to add (``Plan.sbom_include``); without
+    them, those of ``[tool.maturin.sbom] include``.
+    """
     core = project.metadata
     out: Dict[str, bytes] = {"METADATA": core.metadata_text.encode()}
     if core.entry_points_text:
@@ -93,7 +97,7 @@ def dist_info_files(project: Project) -> Dict[str, bytes]:
         out[f"licenses/{relpath}"] = source.read_bytes()
     if project.config.sbom_rust:
         out[f"sboms/{sbom.sbom_filename(project)}"] = sbom.rust_sbom(project).encode()
-    for name, path in sbom.custom_sboms(project).items():
+    for name, path in sbom.custom_sboms(project, sbom_include or None).items():
         out[f"sboms/{name}"] = path.read_bytes()
     return out
 
@@ -166,9 +170,13 @@ def wheel_payload(
     project = plan.project
     data_dir = data_dir_name(project.name, project.version)
     files, executables = _module_files(plan, target, output, data_dir)
+    if plan.include_debuginfo:
+        files.update(_debuginfo(project, output, files))
+    if plan.generate_stubs:  # after the Python sources: the stubs' precedence is checked there
+        files.update(_introspection_stubs(project, target, files))
     files.update(layout.data_files(project, data_dir))
     files.update(layout.include_files(project, "wheel"))
-    platforms: List[str] = [platform_tag(target.interpreter)]
+    platforms: List[str] = [plan.platform(target)]
     policy: Optional[str] = None
     if audit and plan.audits:
         assert workdir is not None, "an audited payload needs a folder for repaired copies"
@@ -197,7 +205,9 @@ def _audited(
     """Platform tags from the audit, and the files after any repair."""
     from .audit import apply_repair, decide_platform
 
-    elf_files = [p for p in files.values() if isinstance(p, Path) and _is_elf(p)]
+    elf_files = [
+        p for p in files.values() if isinstance(p, Path) and p.suffix != ".dwp" and _is_elf(p)
+    ]
     decision = decide_platform(
         elf_files,
         compatibility=plan.compatibility,
@@ -212,7 +222,66 @@ def _audited(
     if decision.grafts:
         elf_map = {a: p for a, p in files.items() if isinstance(p, Path) and p in elf_files}
         files = {**files, **apply_repair(decision, elf_map, workdir=workdir)}
-    return list(decision.platform_tags), decision.policy, files
+    platforms = list(decision.platform_tags)
+    if plan.extra_policies and decision.policy not in ("", "linux"):
+        # further --compatibility policies: newer than the audited one, so met with it
+        for name in plan.extra_policies:
+            platforms += [t for t in _policy_tags(name, plain) if t not in platforms]
+    if plan.pypi and any(p.startswith("linux_") for p in platforms):
+        raise AuditError(
+            f"--compatibility pypi: the wheel would be tagged {'.'.join(platforms)}, "
+            "which PyPI refuses."
+        )
+    return platforms, decision.policy, files
+
+
+def _policy_tags(name: str, plain: str) -> Tuple[str, ...]:
+    """The platform tags of a policy for the architecture of ``plain`` (``linux_<arch>``)."""
+    from .audit import policy_by_name
+    from .errors import ConfigError
+
+    arch = plain[len("linux_") :]
+    libc = "musl" if name.startswith("musllinux") else "glibc"
+    try:
+        return policy_by_name(name, libc, arch).tags()
+    except ConfigError:  # a policy newer than the ones we know: its PEP 600 tag alone
+        return (f"{name}_{arch}",)
+
+
+def _debuginfo(
+    project: Project, output: CargoOutput, files: Mapping[str, Source]
+) -> Dict[str, Source]:
+    """The library's packed debug info (``.dwp``), beside the library in the wheel, as maturin puts it."""
+    library = output.cdylib()
+    dwp = output.debuginfo()
+    if library is None or dwp is None:
+        log.warning(
+            "--include-debuginfo: cargo reported no .dwp file for the library "
+            "(is split-debuginfo set to something other than packed in the cargo config?)."
+        )
+        return {}
+    where = next((a for a, source in files.items() if source == library), None)
+    if where is None:
+        return {}
+    folder = where.rsplit("/", 1)[0] + "/" if "/" in where else ""
+    return {folder + dwp.name: dwp}
+
+
+def _introspection_stubs(
+    project: Project, target: BuildTarget, files: Mapping[str, Source]
+) -> Mapping[str, Source]:
+    """``--generate-stubs``: the .pyi files from pyo3's introspection data (maturin_nox.stubs)."""
+    import importlib
+
+    try:
+        stubs = importlib.import_module("maturin_nox.stubs")
+    except ImportError:
+        raise BuildError(
+            "--generate-stubs needs the stub generator (maturin_nox.stubs), which this "
+            "maturin-nox does not have."
+        ) from None
+    generated: Mapping[str, Source] = stubs.introspection_stubs(project, target, files)
+    return generated
 
 
 def _is_elf(path: Path) -> bool:
