@@ -168,7 +168,7 @@ def compile_target(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
         return _compile_with_pgo(plan, target)
     project = plan.project
     target_dir = plan.target_dir(target)
-    _claim_target_dir(project, target_dir)
+    _claim_target_dir(project, target_dir, plan.triple.triple if plan.triple else None)
     output = cargo.CargoOutput()
     env = cargo_env(project, target, plan.cross)
     extra, env_changes = _rustflags(plan, env)
@@ -264,7 +264,7 @@ def _training_requirements(project: Project) -> List[str]:
     return requirements
 
 
-def _claim_target_dir(project: Project, target_dir: Path) -> None:
+def _claim_target_dir(project: Project, target_dir: Path, triple: Optional[str] = None) -> None:
     """Make sure a shared target dir holds no same-named crate from another checkout.
 
     A cdylib's file name carries no hash, so two copies of one crate sharing a
@@ -285,6 +285,7 @@ def _claim_target_dir(project: Project, target_dir: Path) -> None:
         log.debug("Cleaning %s in %s: last built from %s", name, target_dir, owners[name])
         cmd = [cargo.cargo_executable(), "clean", "-q", "-p", name, "--manifest-path", manifest]
         cmd += ["--target-dir", str(target_dir), *project.cargo_flags()]
+        cmd += ["--target", triple] if triple else []
         subprocess.run(cmd, capture_output=True)
     owners[name] = manifest
     write_text_atomic(owners_file, json.dumps(owners, indent=1, sort_keys=True))

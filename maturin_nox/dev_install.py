@@ -331,6 +331,9 @@ def develop(
     group when the project has one. ``pip_path`` is the pip to install them with.
     """
     opts = merge_options(options, kwargs)
+    compressing = opts.compression_method or opts.compression_level is not None
+    if os.name != "nt" and (compressing or opts.compression_large_file):
+        log.debug("develop writes the files into the environment itself: no wheel to compress")
     env = find_environment(env_path, opts.cwd)
     project = project or open_project(opts)
     interp = probe(env.python)

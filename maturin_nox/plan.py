@@ -230,9 +230,8 @@ class Plan:
     interpreter_jobs: int  # how many targets build at once
     editable: bool
     triple: Optional[TargetTriple] = None  # --target (or $CARGO_BUILD_TARGET, tool.maturin.target)
-    extra_policies: Tuple[
-        str, ...
-    ] = ()  # further --compatibility policies the wheel is tagged with
+    # further --compatibility policies the wheel is tagged with (newer than the audited one)
+    extra_policies: Tuple[str, ...] = ()
     pypi: bool = False  # --compatibility pypi: the wheel must be one PyPI accepts
     rustc_args: Tuple[str, ...] = ()  # after cargo's --: the user's, strip, split debug info
     build_flags: Tuple[str, ...] = ()  # cargo -j, --timings, --color, -v, ... (build calls only)
@@ -261,11 +260,6 @@ class Plan:
         if self.triple is not None:
             return self.triple.linux_tag()
         return platform_tag(target.interpreter)
-
-    @property
-    def jobs(self) -> int:
-        """Deprecated name of :attr:`interpreter_jobs`."""
-        return self.interpreter_jobs
 
     @property
     def audits(self) -> bool:

@@ -268,6 +268,7 @@ class MaturinRunner(VirtualEnvRunner):
             project=project,
             extras=sorted(self.conf["extras"]),
             env_path=self.env_dir,
+            groups=(),  # tox installs dependency groups itself (its dependency_groups key)
         )
         what = f"{result.name}-{result.version}"
         mode = "editable" if result.editable else "develop"
