@@ -278,23 +278,46 @@ def test_pgo_fails_before_cargo_without_a_matching_llvm_profdata(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """The machine's real llvm-profdata 14 against rustc's LLVM: one sentence, no build."""
     from maturin_nox import pgo
+    from maturin_nox.platform_tags import rust_sysroot
 
-    try:
-        pgo.find_llvm_profdata()
-        pytest.skip("a matching llvm-profdata is installed here")
-    except Exception as exc:
-        expected = str(exc)
+    llvm14 = Path("/usr/lib/llvm-14/bin/llvm-profdata")
+    major = pgo.rustc_llvm_major()
+    if not llvm14.exists() or major == 14:
+        pytest.skip("needs Debian's llvm-profdata 14 and a rustc on another LLVM")
+    # only the LLVM 14 tool in sight: rustup's llvm-tools hidden behind an empty sysroot
+    real = shutil.which("rustc")
+    empty = tmp_path / "sysroot"
+    empty.mkdir()
+    rustc = tmp_path / "rustc"
+    rustc.write_text(
+        f'#!/bin/sh\n[ "$1" = --print ] && [ "$2" = sysroot ] && echo {empty} && exit 0\n'
+        f'exec {real} "$@"\n'
+    )
+    rustc.chmod(0o755)
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "llvm-profdata").symlink_to(llvm14)
+    monkeypatch.setenv("RUSTC", str(rustc))
+    monkeypatch.setenv("PATH", str(bindir))
+    rust_sysroot.cache_clear()
     crate = copy_crate("pyo3-pure", tmp_path)
-    out = tmp_path / "out"
-    assert build(crate / "Cargo.toml", out, "--pgo") == 1
-    assert "tool.maturin.pgo-command" in capsys.readouterr().err
-    pyproject = crate / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + 'pgo-command = "python -c 1"\n')
-    monkeypatch.setenv("MATURIN_PGO", "1")
-    assert build(crate / "Cargo.toml", out) == 1
+    manifest, out = crate / "Cargo.toml", tmp_path / "out"
+    python = str(pyenv_python(PYTHON))
+    base = ["build", "-m", str(manifest), "-i", python, "--target-dir", str(TARGET), "-o", str(out)]
+    try:
+        assert main(*base, "--pgo") == 1
+        assert "tool.maturin.pgo-command" in capsys.readouterr().err
+        pyproject = crate / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text() + 'pgo-command = "python -c 1"\n')
+        monkeypatch.setenv("MATURIN_PGO", "1")
+        assert main(*base) == 1
+    finally:
+        rust_sysroot.cache_clear()
     err = capsys.readouterr().err
-    assert expected in err and "Traceback" not in err
+    assert f"is LLVM 14, but rustc uses LLVM {major}" in err and "Traceback" not in err
+    assert "run `rustup component add llvm-tools`" in err
     assert [c[0] for c in logged(cargo_log)] == ["metadata", "metadata"], "cargo must not build"
     assert not out.exists() or not list(out.glob("*.whl"))
 
@@ -356,3 +379,31 @@ def test_the_command_line_aliases_build(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert list((crate / "out").glob("*.whl"))
     assert "Running " in proc.stderr  # -v before the command: debug logging
+
+
+def test_pgo_builds_an_optimized_wheel_in_three_phases(tmp_path: Path, cargo_log: Path) -> None:
+    """The whole cycle; needs an llvm-profdata of rustc's LLVM (`rustup component add llvm-tools`)."""
+    from maturin_nox import pgo
+    from maturin_nox.errors import BuildError
+
+    try:
+        pgo.find_llvm_profdata()
+    except BuildError as exc:
+        pytest.skip(str(exc))
+    crate = copy_crate("pyo3-pure", tmp_path)
+    pyproject = crate / "pyproject.toml"
+    training = "python -c 'import pyo3_pure; [pyo3_pure.add(i, i) for i in range(10000)]'"
+    pyproject.write_text(pyproject.read_text() + f'pgo-command = "{training}"\n')
+    out = tmp_path / "out"
+    assert build(crate / "Cargo.toml", out, "--pgo") == 0
+    builds = [c for c in logged(cargo_log) if c[0] == "rustc"]
+    assert len(builds) == 2
+    flags = [c[c.index("--config") + 1] for c in builds]
+    assert flags[0].startswith('build.rustflags=["-Cprofile-generate=')
+    assert flags[1].startswith('build.rustflags=["-Cprofile-use=') and "merged.profdata" in flags[1]
+    assert all("--release" in c for c in builds), "--pgo builds release"
+    assert Path(builds[0][builds[0].index("--target-dir") + 1]).name.endswith("-pgo-generate")
+    (wheel,) = out.glob("*.whl")
+    python = create(str(pyenv_python(PYTHON)), tmp_path / "venv", backend="virtualenv").python
+    pip_install(Path(python), str(wheel))
+    run_check(Path(python), "pyo3-pure", tmp_path)

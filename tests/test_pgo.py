@@ -18,11 +18,38 @@ from maturin_nox.wheel import WheelWriter
 LLVM14 = Path("/usr/lib/llvm-14/bin/llvm-profdata")
 
 
+def hide_rustup_tools(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """$RUSTC is the real rustc, except that it names an empty sysroot: rustup's llvm-tools
+    (if installed) are out of sight, so only PATH's llvm-profdata are candidates."""
+    from maturin_nox.platform_tags import rust_sysroot
+
+    real = shutil.which("rustc")
+    assert real is not None
+    empty = tmp_path / "empty-sysroot"
+    empty.mkdir()
+    wrapper = tmp_path / "rustc"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = --print ] && [ "$2" = sysroot ]; then echo {empty}; exit 0; fi\n'
+        f'exec {real} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("RUSTC", str(wrapper))
+    rust_sysroot.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sysroot() -> object:
+    from maturin_nox.platform_tags import rust_sysroot
+
+    rust_sysroot.cache_clear()
+    yield
+    rust_sysroot.cache_clear()
+
+
 def _only_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tools: dict) -> None:
-    """PATH holds rustc's folder and the given tools (name -> file), nothing else."""
-    rustc = shutil.which("rustc")
-    assert rustc is not None
-    monkeypatch.setenv("RUSTC", rustc)
+    """PATH holds the given tools (name -> file) and nothing else; rustup's are hidden."""
+    hide_rustup_tools(monkeypatch, tmp_path)
     bindir = tmp_path / "bin"
     bindir.mkdir()
     for name, source in tools.items():
@@ -43,17 +70,6 @@ def _fake_profdata(tmp_path: Path, major: int) -> Path:
     return script
 
 
-def _rustup_llvm_tools() -> bool:
-    from maturin_nox.cargo import host_triple
-    from maturin_nox.platform_tags import rust_sysroot
-
-    root = rust_sysroot()
-    return (
-        root is not None
-        and (root / "lib" / "rustlib" / host_triple() / "bin" / "llvm-profdata").exists()
-    )
-
-
 def test_rustc_says_which_llvm_it_uses() -> None:
     major = pgo.rustc_llvm_major()
     assert major is not None and major >= 10
@@ -62,8 +78,8 @@ def test_rustc_says_which_llvm_it_uses() -> None:
 def test_an_llvm_profdata_of_another_llvm_fails_naming_the_fix(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    if not LLVM14.exists() or _rustup_llvm_tools():
-        pytest.skip("needs Debian's llvm-profdata 14 and no rustup llvm-tools")
+    if not LLVM14.exists():
+        pytest.skip("needs Debian's llvm-profdata 14 (/usr/lib/llvm-14/bin/llvm-profdata)")
     major = pgo.rustc_llvm_major()
     if major == 14:
         pytest.skip("rustc uses LLVM 14 here: no mismatch to test")
@@ -78,8 +94,6 @@ def test_an_llvm_profdata_of_another_llvm_fails_naming_the_fix(
 def test_no_llvm_profdata_at_all_names_rustup(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    if _rustup_llvm_tools():
-        pytest.skip("rustup's llvm-tools are installed")
     _only_on_path(monkeypatch, tmp_path, {})
     with pytest.raises(BuildError, match=r"not found; run `rustup component add llvm-tools`"):
         pgo.find_llvm_profdata()
@@ -88,8 +102,6 @@ def test_no_llvm_profdata_at_all_names_rustup(
 def test_the_versioned_tool_of_rustcs_llvm_is_preferred(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    if _rustup_llvm_tools():
-        pytest.skip("rustup's llvm-tools are installed and come first")
     major = pgo.rustc_llvm_major()
     assert major is not None
     fake = _fake_profdata(tmp_path, major)
