@@ -12,7 +12,6 @@ and a wheel that is installed on the same machine gains nothing from being small
 from __future__ import annotations
 
 import sys
-import zipfile
 from dataclasses import dataclass
 from typing import Optional
 
@@ -41,6 +40,8 @@ class Compression:
     @property
     def zip_method(self) -> int:
         """The zipfile constant of the method."""
+        import zipfile  # here, not at import: the command line's parser imports this module
+
         if self.method == "stored":
             return zipfile.ZIP_STORED
         if self.method == "bzip2":
@@ -86,7 +87,7 @@ def resolve_compression(
             f"--compression-level {level} is not a level of {method}: use {low} to {high}.",
             key="compression-level",
         )
-    if method == "zstd" and not hasattr(zipfile, "ZIP_ZSTANDARD"):
+    if method == "zstd" and sys.version_info < (3, 14):
         version = f"{sys.version_info[0]}.{sys.version_info[1]}"
         raise ConfigError(
             "--compression-method zstd needs maturin-nox to run on Python 3.14 or newer "
