@@ -97,7 +97,7 @@ def hook_options(
         cwd=Path.cwd(),
         # PEP 517: the interpreter running the hook is the one to build for
         interpreters=(_hook_python(),),
-        compatibility="off",  # a local install: no audit
+        compatibility=("off",),  # a local install: no audit
         default_profile="release",
         editable=editable,
         out_dir=out_dir,
@@ -301,16 +301,16 @@ def prepare_metadata_for_build_wheel(
     """PEP 517: write ``<dist>.dist-info`` (METADATA, entry points, licenses) without compiling."""
     from .builder import open_project
     from .payload import dist_info_files
-    from .plan import platform_tag, resolve_plan
+    from .plan import resolve_plan
     from .wheel import WheelWriter
 
     options = hook_options(config_settings)
     plan = resolve_plan(open_project(options), options)
     project = plan.project
-    tags = [t.tag(platform_tag(t.interpreter)) for t in plan.targets]
+    tags = [t.tag(plan.platform(t)) for t in plan.targets]
     out = Path(metadata_directory)
     writer = WheelWriter(out, project.name, project.version, tags)
-    files = dist_info_files(project)
+    files = dist_info_files(project, plan.sbom_include)
     files["WHEEL"] = writer.wheel_file().encode()
     for relpath, data in files.items():
         dest = out / writer.dist_info / relpath

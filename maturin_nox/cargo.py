@@ -306,6 +306,15 @@ class CargoOutput:
                         return filename
         return None
 
+    def debuginfo(self) -> Optional[Path]:
+        """The cdylib's separate debug info cargo reported (``.dwp`` with split-debuginfo=packed)."""
+        for artifact in self.artifacts:
+            if "cdylib" in artifact.crate_types:
+                for filename in artifact.filenames:
+                    if filename.suffix in (".dwp", ".pdb", ".dSYM"):
+                        return filename
+        return None
+
 
 def run_build(
     cmd: Sequence[str],

@@ -68,6 +68,7 @@ class MaturinConfig:
     zig: bool = False
     sbom_rust: bool = True
     sbom_include: Tuple[str, ...] = ()
+    pgo_command: Optional[str] = None
     source: Optional[Path] = field(default=None, compare=False)
 
     @classmethod
@@ -214,5 +215,6 @@ class _Reader:
             zig=self.flag("zig"),
             sbom_rust=sbom_rust,
             sbom_include=tuple(sbom_include),
+            pgo_command=self.text("pgo-command"),
             source=self.path,
         )

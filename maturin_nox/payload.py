@@ -23,8 +23,8 @@ from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tupl
 from . import layout, sbom
 from .cargo import CargoOutput
 from .common import Source
-from .errors import BuildError
-from .plan import BuildTarget, Plan, platform_tag
+from .errors import AuditError, BuildError
+from .plan import BuildTarget, Plan
 from .project import Project
 from .wheel import data_dir_name, dist_info_name, escape_name, wheel_filename
 
@@ -85,8 +85,12 @@ class Editable:
         return next((p for p in self.in_tree if p.name.endswith(NATIVE_SUFFIXES)), None)
 
 
-def dist_info_files(project: Project) -> Dict[str, bytes]:
-    """The .dist-info files besides WHEEL and RECORD, by path inside .dist-info."""
+def dist_info_files(project: Project, sbom_include: Sequence[str] = ()) -> Dict[str, bytes]:
+    """The .dist-info files besides WHEEL and RECORD, by path inside .dist-info.
+
+    ``sbom_include`` are the SBOM files to add (``Plan.sbom_include``); without
+    them, those of ``[tool.maturin.sbom] include``.
+    """
     core = project.metadata
     out: Dict[str, bytes] = {"METADATA": core.metadata_text.encode()}
     if core.entry_points_text:
@@ -95,7 +99,7 @@ def dist_info_files(project: Project) -> Dict[str, bytes]:
         out[f"licenses/{relpath}"] = source.read_bytes()
     if project.config.sbom_rust:
         out[f"sboms/{sbom.sbom_filename(project)}"] = sbom.rust_sbom(project).encode()
-    for name, path in sbom.custom_sboms(project).items():
+    for name, path in sbom.custom_sboms(project, sbom_include or None).items():
         out[f"sboms/{name}"] = path.read_bytes()
     return out
 
@@ -168,13 +172,15 @@ def wheel_payload(
     project = plan.project
     data_dir = data_dir_name(project.name, project.version)
     files, executables = _module_files(plan, target, output, data_dir)
+    if plan.include_debuginfo:
+        files.update(_debuginfo(project, output, files))
     if plan.generate_stubs:  # after the Python sources: the stubs' precedence is checked there
         from .stubs import introspection_stubs
 
         files.update(introspection_stubs(project, target, files, replace=plan.editable))
     files.update(layout.data_files(project, data_dir))
     files.update(layout.include_files(project, "wheel"))
-    platforms: List[str] = [platform_tag(target.interpreter)]
+    platforms: List[str] = [plan.platform(target)]
     policy: Optional[str] = None
     if audit and plan.audits:
         assert workdir is not None, "an audited payload needs a folder for repaired copies"
@@ -210,7 +216,9 @@ def _audited(
     libraries it read (path, size, mtime, inode) and the settings it was made with,
     so an unchanged library is not read again (nor the ELF reader imported).
     """
-    elf_files = [p for p in files.values() if isinstance(p, Path) and _is_elf(p)]
+    elf_files = [
+        p for p in files.values() if isinstance(p, Path) and p.suffix != ".dwp" and _is_elf(p)
+    ]
     libs_dir = f"{escape_name(plan.project.name)}.libs"
     key = _audit_key(plan, elf_files, plain, libs_dir, lib_dirs)
     kept = _cached_verdict(cache, key)
@@ -218,26 +226,76 @@ def _audited(
         tags, policy, messages = kept
         for message in messages:
             log.warning(message)
-        return tags, policy, files
-    from .audit import apply_repair, decide_platform
+    else:
+        from .audit import apply_repair, decide_platform
 
-    decision = decide_platform(
-        elf_files,
-        compatibility=plan.compatibility,
-        mode=plan.audit_mode,  # type: ignore[arg-type]
-        libs_dir=libs_dir,
-        zig=plan.zig,
-        platform_tag=plain,
-        lib_dirs=list(lib_dirs),
-    )
-    for message in decision.messages:
-        log.warning(message)
-    if decision.grafts:
-        elf_map = {a: p for a, p in files.items() if isinstance(p, Path) and p in elf_files}
-        files = {**files, **apply_repair(decision, elf_map, workdir=workdir)}
-    elif key is not None:
-        _store_verdict(cache, key, decision.platform_tags, decision.policy, decision.messages)
-    return list(decision.platform_tags), decision.policy, files
+        decision = decide_platform(
+            elf_files,
+            compatibility=plan.compatibility,
+            mode=plan.audit_mode,  # type: ignore[arg-type]
+            libs_dir=libs_dir,
+            zig=plan.zig,
+            platform_tag=plain,
+            lib_dirs=list(lib_dirs),
+        )
+        for message in decision.messages:
+            log.warning(message)
+        tags, policy = list(decision.platform_tags), decision.policy
+        if decision.grafts:
+            elf_map = {a: p for a, p in files.items() if isinstance(p, Path) and p in elf_files}
+            files = {**files, **apply_repair(decision, elf_map, workdir=workdir)}
+        elif key is not None:
+            _store_verdict(cache, key, tags, policy, decision.messages)
+    return _with_extra_policies(plan, tags, policy, plain), policy, files
+
+
+def _with_extra_policies(
+    plan: Plan, platforms: List[str], policy: Optional[str], plain: str
+) -> List[str]:
+    """The audited tags plus the further --compatibility policies; pypi refuses a linux tag."""
+    platforms = list(platforms)
+    if plan.extra_policies and policy not in ("", "linux"):
+        # further --compatibility policies: newer than the audited one, so met with it
+        for name in plan.extra_policies:
+            platforms += [t for t in _policy_tags(name, plain) if t not in platforms]
+    if plan.pypi and any(p.startswith("linux_") for p in platforms):
+        raise AuditError(
+            f"--compatibility pypi: the wheel would be tagged {'.'.join(platforms)}, "
+            "which PyPI refuses."
+        )
+    return platforms
+
+
+def _policy_tags(name: str, plain: str) -> Tuple[str, ...]:
+    """The platform tags of a policy for the architecture of ``plain`` (``linux_<arch>``)."""
+    from .audit import policy_by_name
+    from .errors import ConfigError
+
+    arch = plain[len("linux_") :]
+    libc = "musl" if name.startswith("musllinux") else "glibc"
+    try:
+        return policy_by_name(name, libc, arch).tags()
+    except ConfigError:  # a policy newer than the ones we know: its PEP 600 tag alone
+        return (f"{name}_{arch}",)
+
+
+def _debuginfo(
+    project: Project, output: CargoOutput, files: Mapping[str, Source]
+) -> Dict[str, Source]:
+    """The library's packed debug info (``.dwp``), beside the library in the wheel, as maturin puts it."""
+    library = output.cdylib()
+    dwp = output.debuginfo()
+    if library is None or dwp is None:
+        log.warning(
+            "--include-debuginfo: cargo reported no .dwp file for the library "
+            "(is split-debuginfo set to something other than packed in the cargo config?)."
+        )
+        return {}
+    where = next((a for a, source in files.items() if source == library), None)
+    if where is None:
+        return {}
+    folder = where.rsplit("/", 1)[0] + "/" if "/" in where else ""
+    return {folder + dwp.name: dwp}
 
 
 def _audit_key(

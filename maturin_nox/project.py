@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import keyword
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
@@ -69,6 +70,9 @@ class Project:
     features: Tuple[str, ...]
     all_features: bool
     no_default_features: bool
+    # --frozen/--locked/--offline/--config/-Z, from the flags and tool.maturin, for every cargo call
+    shared_cargo_flags: Tuple[str, ...] = ()
+    target: Optional[str] = None  # the target triple asked for (None: the host's)
 
     @property
     def name(self) -> str:
@@ -113,8 +117,8 @@ class Project:
         return self.python_source / self.module_name.split(".")[0]
 
     def cargo_flags(self) -> List[str]:
-        """Flags shared by every cargo call: --locked, --frozen, --offline, --config."""
-        return _cargo_flags(self.config)
+        """Flags shared by every cargo call: --frozen, --locked, --offline, --config, -Z."""
+        return list(self.shared_cargo_flags)
 
 
 def _lib_target(package: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
@@ -189,46 +193,64 @@ def load_project(
     features: Sequence[str] = (),
     all_features: bool = False,
     no_default_features: bool = False,
+    target: Optional[str] = None,
+    frozen: bool = False,
+    locked: bool = False,
+    offline: bool = False,
+    config: Sequence[str] = (),
+    unstable_flags: Sequence[str] = (),
 ) -> Project:
-    """Read the manifests and cargo metadata into a :class:`Project`."""
+    """Read the manifests and cargo metadata into a :class:`Project`.
+
+    The cargo flags given here meet ``[tool.maturin]`` as in maturin: features,
+    ``config`` and ``unstable-flags`` given here replace the table's, the
+    switches (all-features, no-default-features, frozen, locked, offline) add to
+    it. The target is ``target``, else ``$CARGO_BUILD_TARGET``, else ``tool.maturin.target``.
+    """
     manifest, pyproject_path = locate_manifests(manifest_path, cwd)
     pyproject: Optional[Dict[str, Any]] = None
-    config = MaturinConfig()
+    table = MaturinConfig()
     if pyproject_path is not None:
         pyproject = load_toml(pyproject_path)
-        config = MaturinConfig.from_pyproject(pyproject, pyproject_path)
+        table = MaturinConfig.from_pyproject(pyproject, pyproject_path)
     root = pyproject_path.parent if pyproject_path else manifest.parent
     if bindings is not None and bindings not in BINDINGS:
         raise ConfigError(
             f"Unknown bindings {bindings!r} (from -b/--bindings); use one of {', '.join(BINDINGS)}.",
             key="bindings",
         )
-    all_feats = tuple(dict.fromkeys([*config.features, *_split_features(features)]))
-    all_features = all_features or config.all_features
-    no_default_features = no_default_features or config.no_default_features
-    flags = _cargo_flags(config)
+    chosen = list(_split_features(features)) if features else list(table.features)
+    all_feats = tuple(dict.fromkeys(chosen))
+    all_features = all_features or table.all_features
+    no_default_features = no_default_features or table.no_default_features
+    flags = _cargo_flags(
+        frozen=frozen or table.frozen,
+        locked=locked or table.locked,
+        offline=offline or table.offline,
+        config=tuple(config) or table.config,
+        unstable_flags=tuple(unstable_flags) or table.unstable_flags,
+    )
+    triple = target or os.environ.get("CARGO_BUILD_TARGET") or table.target or None
     meta = cargo.metadata(
         manifest,
         features=all_feats,
         all_features=all_features,
         no_default_features=no_default_features,
         flags=flags,
-        filter_platform=config.target or cargo.host_triple(),
+        filter_platform=triple or cargo.host_triple(),
     )
     package = _find_package(meta, manifest)
     raw_manifest = load_toml(manifest)
-    detected = _detect_bindings(
-        meta, package, bindings or config.bindings, manifest, pyproject_path
-    )
-    module_name = _module_name(config, raw_manifest, pyproject, package)
-    python_source, mixed = _python_source(root, config, module_name, pyproject_path)
+    detected = _detect_bindings(meta, package, bindings or table.bindings, manifest, pyproject_path)
+    module_name = _module_name(table, raw_manifest, pyproject, package)
+    python_source, mixed = _python_source(root, table, module_name, pyproject_path)
     core = resolve_metadata(cargo_package=package, pyproject=pyproject, project_root=root)
     return Project(
         root=root,
         pyproject_path=pyproject_path,
         pyproject=pyproject,
         manifest_path=manifest,
-        config=config,
+        config=table,
         cargo_metadata=meta,
         package=package,
         bindings=detected,
@@ -239,13 +261,29 @@ def load_project(
         features=all_feats,
         all_features=all_features,
         no_default_features=no_default_features,
+        shared_cargo_flags=tuple(flags),
+        target=triple,
     )
 
 
-def _cargo_flags(config: MaturinConfig) -> List[str]:
-    flags = [f"--{name}" for name in ("frozen", "locked", "offline") if getattr(config, name)]
-    for cfg in config.config:
+def _cargo_flags(
+    *,
+    frozen: bool,
+    locked: bool,
+    offline: bool,
+    config: Sequence[str],
+    unstable_flags: Sequence[str],
+) -> List[str]:
+    """The flags every cargo call of the project gets (``cargo metadata`` included)."""
+    flags = [
+        name
+        for name, on in (("--frozen", frozen), ("--locked", locked), ("--offline", offline))
+        if on
+    ]
+    for cfg in config:
         flags += ["--config", cfg]
+    for flag in unstable_flags:
+        flags += ["-Z", flag]
     return flags
 
 

@@ -58,10 +58,13 @@ class PublishResult:
 
 
 def publish_options(options: Optional[BuildOptions] = None) -> BuildOptions:
-    """Options as ``maturin publish`` defaults them: release profile and stripped unless asked."""
+    """Options as ``maturin publish`` defaults them: release profile, stripped and deflated
+    (maturin's level 6, even for a ``--debug`` build) unless asked otherwise."""
     opts = options or BuildOptions(release=True)
     if opts.strip is None:
         opts = opts.replace(strip=True)
+    if opts.compression_method is None:
+        opts = opts.replace(compression_method="deflated")
     return opts
 
 

@@ -55,18 +55,9 @@ log = logging.getLogger("maturin_nox")
 ENV_VAR = "MATURIN_NOX_REBUILD"
 # Environment variables that change what cargo compiles (the others cannot).
 _WATCHED_ENV = ("RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "RUSTC", "RUSTC_WRAPPER")
-_OPTION_FIELDS = (
-    "manifest_path",
-    "bindings",
-    "profile",
-    "strip",
-    "features",
-    "all_features",
-    "no_default_features",
-    "target_dir",
-    "cargo_args",
-    "zig",
-    "generate_stubs",
+# What a rebuild does not repeat from the install's options: where it installs and prints.
+_NOT_REPEATED = frozenset(
+    {"interpreters", "find_interpreter", "out_dir", "cwd", "quiet", "verbose", "editable"}
 )
 
 
@@ -118,21 +109,22 @@ def _tool_maturin_digest(project: Project) -> str:
 
 def _options(plan: Plan) -> Dict[str, Any]:
     """The options a rebuild repeats, as JSON (the interpreter is whichever imports)."""
+    import dataclasses
+
+    options = plan.options or BuildOptions()
     project = plan.project
-    values: Dict[str, Any] = {
-        "manifest_path": str(project.manifest_path),
-        "bindings": project.bindings.kind,
-        "profile": plan.profile,
-        "strip": plan.strip,
-        "features": list(project.features),
-        "all_features": project.all_features,
-        "no_default_features": project.no_default_features,
-        "target_dir": str(plan.user_target_dir) if plan.user_target_dir else None,
-        "cargo_args": list(plan.cargo_args),
-        "zig": plan.zig,
-        "generate_stubs": plan.generate_stubs,
-    }
-    assert set(values) == set(_OPTION_FIELDS)
+    values: Dict[str, Any] = {}
+    for f in dataclasses.fields(BuildOptions):
+        if f.name in _NOT_REPEATED:
+            continue
+        value = getattr(options, f.name)
+        if isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = [str(v) for v in value]
+        values[f.name] = value
+    values["manifest_path"] = str(project.manifest_path)
+    values["target_dir"] = str(plan.user_target_dir) if plan.user_target_dir else None
     return values
 
 
@@ -235,21 +227,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("usage: python -m maturin_nox.rebuild CONFIG.json ENV_PREFIX", file=sys.stderr)
         return 2
     config = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    from .options import merge_options
+
     values = dict(config["options"])
-    options = BuildOptions(
-        manifest_path=Path(values["manifest_path"]),
-        bindings=values["bindings"],
-        profile=values["profile"],
-        strip=values["strip"],
-        features=tuple(values["features"]),
-        all_features=values["all_features"],
-        no_default_features=values["no_default_features"],
-        target_dir=Path(values["target_dir"]) if values["target_dir"] else None,
-        cargo_args=tuple(values["cargo_args"]),
-        zig=values["zig"],
-        generate_stubs=values["generate_stubs"],
-        cwd=Path(config["cwd"]),
-        quiet=os.environ.get(ENV_VAR) != "verbose",
+    options = merge_options(
+        None,
+        {
+            **values,
+            "cwd": config["cwd"],
+            "quiet": os.environ.get(ENV_VAR) != "verbose",
+        },
     )
     configure_logging(verbose=0, quiet=True)
     runner = Runner(config["python"], config.get("engine"))

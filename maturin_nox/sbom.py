@@ -13,8 +13,9 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Set
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Set
 
+from .errors import ConfigError
 from .toml import load_toml
 
 if TYPE_CHECKING:
@@ -153,10 +154,34 @@ def rust_sbom(project: Project) -> str:
     return json.dumps(bom, indent=2) + "\n"
 
 
-def custom_sboms(project: Project) -> Dict[str, Path]:
-    """User-provided SBOM files from ``[tool.maturin.sbom] include``, by file name."""
+def custom_sboms(project: Project, include: Optional[Sequence[str]] = None) -> Dict[str, Path]:
+    """User-provided SBOM files by file name: ``include`` (``[tool.maturin.sbom] include``
+    and ``--sbom-include``), or the table's alone.
+
+    As maturin: a relative path is the project root's and must stay inside it; an
+    absolute path is taken as is; two files of one name are an error.
+    """
     out: Dict[str, Path] = {}
-    for rel in project.config.sbom_include:
-        path = project.root / rel
+    root = project.root.resolve()
+    for rel in project.config.sbom_include if include is None else include:
+        given = Path(rel)
+        path = (given if given.is_absolute() else root / given).resolve()
+        if not path.is_file():
+            raise ConfigError(
+                f"The SBOM file {rel} (tool.maturin.sbom.include or --sbom-include) does not exist "
+                f"in {root}.",
+                key="sbom.include",
+            )
+        if not given.is_absolute() and root not in path.parents:
+            raise ConfigError(
+                f"The SBOM file {rel} is outside the project root {root}; give an absolute path.",
+                key="sbom.include",
+            )
+        if path.name in out:
+            raise ConfigError(
+                f"Two SBOM files are named {path.name} ({out[path.name]} and {path}); "
+                "the files in .dist-info/sboms need different names.",
+                key="sbom.include",
+            )
         out[path.name] = path
     return out

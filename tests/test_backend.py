@@ -225,12 +225,15 @@ def test_build_args_come_from_config_settings_else_the_environment(
     both = {"maturin.build-args": "--profile p", "build-args": "--profile q"}
     assert backend.build_args(both) == ["--profile", "p"]
 
-    options = backend.hook_options({"build-args": "-F foo -- -Zflag"})
+    # after --: rustc's arguments (maturin's rustc-args), not cargo's
+    options = backend.hook_options({"build-args": "-F foo -- -C target-cpu=native"})
     assert options.interpreters == (sys.executable,)
-    assert options.compatibility == "off"
-    assert options.features == ("foo",) and options.cargo_args == ("-Zflag",)
-    chosen = backend.hook_options({"build-args": "-i python3.12 --compatibility manylinux_2_28"})
-    assert chosen.interpreters == ("python3.12",) and chosen.compatibility == "manylinux_2_28"
+    assert options.compatibility == ("off",)
+    assert options.features == ("foo",) and options.rustc_args == ("-C", "target-cpu=native")
+    assert options.cargo_args == ()
+    chosen = backend.hook_options({"build-args": "-i python3.12 --compatibility 2_28 -Z x"})
+    assert chosen.interpreters == ("python3.12",) and chosen.compatibility == ("manylinux_2_28",)
+    assert chosen.unstable_flags == ("x",)
     with pytest.raises(ConfigError, match="build-args"):
         backend.hook_options({"build-args": "--jobs not-a-number"})
 

@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "them with twine. Credentials come from the flags, MATURIN_PYPI_TOKEN, "
         "MATURIN_USERNAME/MATURIN_PASSWORD, TWINE_USERNAME/TWINE_PASSWORD or ~/.pypirc.",
     )
-    add_build_arguments(parser, release_default=True)
+    add_build_arguments(parser, command="publish")
     parser.add_argument(
         "--no-sdist", action="store_true", help="Do not build a source distribution"
     )
