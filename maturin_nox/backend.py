@@ -310,7 +310,7 @@ def prepare_metadata_for_build_wheel(
     tags = [t.tag(plan.platform(t)) for t in plan.targets]
     out = Path(metadata_directory)
     writer = WheelWriter(out, project.name, project.version, tags)
-    files = dist_info_files(project, plan.sbom_include)
+    files = dist_info_files(project, plan.sbom_include, plan.path_remap)
     files["WHEEL"] = writer.wheel_file().encode()
     for relpath, data in files.items():
         dest = out / writer.dist_info / relpath

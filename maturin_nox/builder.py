@@ -130,7 +130,7 @@ def build_plan(
     """Build every target of the plan and move the wheels into the output folder together."""
     out_dir = plan.out_dir
     if dist_info is None:
-        dist_info = dist_info_files(plan.project, plan.sbom_include)  # the same for every target
+        dist_info = dist_info_files(plan.project, plan.sbom_include, plan.path_remap)  # the same for every target
     with staging_dir(out_dir) as staging:
 
         def one(target: BuildTarget) -> _Staged:
@@ -328,7 +328,7 @@ def _compile_with_pgo(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
             rustflags=(*plan.rustflags, f"-Cprofile-generate={profiles}"),
         )
         output = compile_target(instrumented, target)
-        dist_info = dist_info_files(project, plan.sbom_include)
+        dist_info = dist_info_files(project, plan.sbom_include, plan.path_remap)
         payload = wheel_payload(instrumented, target, output, dist_info=dist_info, audit=False)
         wheel = write_payload(payload, Path(tmp), compression=FAST)
         log.info("🔬 Phase 2/3: running the PGO training command")
@@ -418,7 +418,9 @@ def _build_locked(
         serves = target.serves
         if kept is not None:
             return _Staged(BuiltWheel(kept, payload.tag, target, serves, payload.policy, True))
-        path = write_payload(payload, staging, compression=plan.compression)
+        path = write_payload(
+            payload, staging, compression=plan.compression, date_epoch=plan.source_date_epoch
+        )
     return _Staged(BuiltWheel(path, payload.tag, target, serves, payload.policy), digest, stamp)
 
 

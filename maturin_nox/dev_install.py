@@ -133,7 +133,7 @@ def develop_payload(plan: Plan, target: BuildTarget, runner: Optional[Runner] = 
     """
     project = plan.project
     output = compile_target(plan, target)
-    dist_info = dist_info_files(project, plan.sbom_include)
+    dist_info = dist_info_files(project, plan.sbom_include, plan.path_remap)
     payload = wheel_payload(plan, target, output, dist_info=dist_info, audit=False)
     if runner is not None:
         finder = finder_files(plan, target, output, runner)

@@ -25,7 +25,7 @@ from .options import BuildOptions
 from .project import Project
 from .toml import load_toml
 
-__all__ = ["SdistBuild", "build_from_sdist", "unpack_sdist"]
+__all__ = ["SdistBuild", "build_from_sdist", "manifest_of", "unpack_sdist"]
 
 log = logging.getLogger("maturin_nox")
 
@@ -78,7 +78,7 @@ def unpack_sdist(archive: Path, into: Path) -> Path:
     return into / tops[0]
 
 
-def _manifest_of(top: Path) -> Path:
+def manifest_of(top: Path) -> Path:
     """The Cargo.toml of an unpacked sdist: tool.maturin.manifest-path, else the top one."""
     pyproject = top / "pyproject.toml"
     rel = None
@@ -101,7 +101,7 @@ def build_from_sdist(options: BuildOptions, project: Optional[Project] = None) -
     sdist = build_sdist(out_dir=out_dir, cwd=cwd, project=project)
     with tempfile.TemporaryDirectory(prefix="maturin-nox-sdist-") as tmp:
         top = unpack_sdist(sdist, Path(tmp))
-        manifest = _manifest_of(top)
+        manifest = manifest_of(top)
         log.info(f"📦 Building wheels from the source distribution at {manifest.parent}")
         unpacked = dataclasses.replace(
             options,

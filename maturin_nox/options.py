@@ -96,6 +96,9 @@ class BuildOptions:
     sbom_include: Tuple[str, ...] = ()
     generate_stubs: bool = False
     pgo: bool = False
+    # ours: build so that another location gives the same bytes (the release gate's builds)
+    reproducible: bool = False
+    source_date_epoch: Optional[int] = None  # the archives' timestamps; else $SOURCE_DATE_EPOCH
 
     def replace(self, **changes: Any) -> BuildOptions:
         """A copy with some options changed."""
@@ -441,6 +444,13 @@ def add_build_arguments(parser: argparse.ArgumentParser, *, command: str = "buil
             action="store_true",
             default=_SUPPRESS,
             help="Link with zig (cargo-zigbuild) for the chosen manylinux version (default 2_17)",
+        )
+        add(
+            "--reproducible",
+            action="store_true",
+            default=_SUPPRESS,
+            help="(ours) Remap the source and target paths and fix the archives' time (the last "
+            "commit's, or $SOURCE_DATE_EPOCH), so a build elsewhere gives the same bytes",
         )
         add(
             "--include-debuginfo",

@@ -85,11 +85,16 @@ class Editable:
         return next((p for p in self.in_tree if p.name.endswith(NATIVE_SUFFIXES)), None)
 
 
-def dist_info_files(project: Project, sbom_include: Sequence[str] = ()) -> Dict[str, bytes]:
+def dist_info_files(
+    project: Project,
+    sbom_include: Sequence[str] = (),
+    path_remap: Optional[Tuple[str, str]] = None,
+) -> Dict[str, bytes]:
     """The .dist-info files besides WHEEL and RECORD, by path inside .dist-info.
 
     ``sbom_include`` are the SBOM files to add (``Plan.sbom_include``); without
-    them, those of ``[tool.maturin.sbom] include``.
+    them, those of ``[tool.maturin.sbom] include``. ``path_remap`` is a reproducible
+    build's (``Plan.path_remap``), applied to the Rust SBOM.
     """
     core = project.metadata
     out: Dict[str, bytes] = {"METADATA": core.metadata_text.encode()}
@@ -98,7 +103,7 @@ def dist_info_files(project: Project, sbom_include: Sequence[str] = ()) -> Dict[
     for relpath, source in core.license_files:
         out[f"licenses/{relpath}"] = source.read_bytes()
     if project.config.sbom_rust:
-        out[f"sboms/{sbom.sbom_filename(project)}"] = sbom.rust_sbom(project).encode()
+        out[f"sboms/{sbom.sbom_filename(project)}"] = sbom.rust_sbom(project, path_remap).encode()
     for name, path in sbom.custom_sboms(project, sbom_include or None).items():
         out[f"sboms/{name}"] = path.read_bytes()
     return out

@@ -243,6 +243,9 @@ class Plan:
     rustflags: Tuple[str, ...] = ()  # for every crate: a PGO phase's -Cprofile-generate/-use
     pgo_phase: Optional[str] = None  # "generate": the instrumented build, in a folder of its own
     options: Optional[BuildOptions] = None  # what the plan was resolved from (a rebuild repeats it)
+    reproducible: bool = False  # paths remapped so another location builds the same bytes
+    path_remap: Optional[Tuple[str, str]] = None  # reproducible: (the sdist root, its stand-in)
+    source_date_epoch: Optional[int] = None  # the wheels' timestamps (else $SOURCE_DATE_EPOCH)
 
     def target_dir(self, target: BuildTarget) -> Path:
         """The cargo target directory of one build configuration (one per target triple)."""
@@ -480,7 +483,7 @@ def resolve_plan(
         triple=triple,
         extra_policies=extra_policies,
         pypi=pypi,
-        rustc_args=_rustc_args(project, options, strip, debuginfo),
+        rustc_args=_rustc_args(project, options, strip, debuginfo) + _remaps(project, options),
         build_flags=_build_flags(options),
         compression=resolve_compression(
             options.compression_method,
@@ -493,7 +496,40 @@ def resolve_plan(
         generate_stubs=options.generate_stubs,
         pgo_command=_pgo_command(project, options),
         options=options,
+        reproducible=options.reproducible,
+        path_remap=_path_remap(project, options),
+        source_date_epoch=_source_date_epoch(project, options),
     )
+
+
+def _source_date_epoch(project: Project, options: BuildOptions) -> Optional[int]:
+    """A reproducible build's timestamp: as given, else $SOURCE_DATE_EPOCH, else the last commit's."""
+    if options.source_date_epoch is not None:
+        return options.source_date_epoch
+    if not options.reproducible or os.environ.get("SOURCE_DATE_EPOCH"):
+        return None
+    from .reproducible import last_commit_time
+
+    return last_commit_time(project.root)
+
+
+def _path_remap(project: Project, options: BuildOptions) -> Optional[Tuple[str, str]]:
+    if not options.reproducible:
+        return None
+    from .reproducible import sdist_root, top_name
+
+    return str(sdist_root(project)), top_name(project)
+
+
+def _remaps(project: Project, options: BuildOptions) -> Tuple[str, ...]:
+    """A reproducible build's rustc path remaps (the source and target roots of this location)."""
+    if not options.reproducible:
+        return ()
+    from .reproducible import remap_args
+
+    cwd = (options.cwd or Path.cwd()).resolve()
+    target_root = (cwd / options.target_dir).resolve() if options.target_dir else project.target_directory
+    return remap_args(project, target_root)
 
 
 def _cross(triple: Optional[TargetTriple]) -> Optional[TargetTriple]:

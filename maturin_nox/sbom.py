@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Set
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from .errors import ConfigError
 from .toml import load_toml
@@ -82,8 +83,13 @@ def _component(
     return comp
 
 
-def rust_sbom(project: Project) -> str:
-    """The SBOM's JSON text."""
+def rust_sbom(project: Project, remap: Optional[Tuple[str, str]] = None) -> str:
+    """The SBOM's JSON text.
+
+    ``remap`` (a folder, its stand-in) rewrites the location of local crates in their
+    cargo ids, as a reproducible build remaps source paths, so the SBOM is the same
+    wherever the project is.
+    """
     meta = project.cargo_metadata
     packages = {p["id"]: p for p in meta.get("packages", [])}
     nodes = {n["id"]: n for n in (meta.get("resolve") or {}).get("nodes", [])}
@@ -146,12 +152,35 @@ def rust_sbom(project: Project) -> str:
         "bomFormat": "CycloneDX",
         "specVersion": "1.5",
         "version": 1,
-        "serialNumber": "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, root_id)),
+        "serialNumber": "urn:uuid:"
+        + str(uuid.uuid5(uuid.NAMESPACE_URL, _remapped(root_id, remap))),
         "metadata": metadata,
         "components": components,
         "dependencies": dependencies,
     }
-    return json.dumps(bom, indent=2) + "\n"
+    return _remapped(json.dumps(bom, indent=2) + "\n", remap)
+
+
+def _remapped(text: str, remap: Optional[Tuple[str, str]]) -> str:
+    """``text`` with the cargo ids of local crates under the remapped folder made location-free.
+
+    ``path+file:///abs/folder/sub#0.1.0`` becomes ``path+file:///<stand-in>/sub#name@0.1.0``:
+    the folder is replaced, and the name cargo leaves out when it equals the folder's
+    is spelled out, so the id does not depend on what the folder is called.
+    """
+    if remap is None:
+        return text
+    folder, stand_in = remap
+    pattern = re.compile(r"path\+file://" + re.escape(folder) + r"((?:/[^#\"]*)?)#([^\"\s]+)")
+
+    def canonical(match: re.Match[str]) -> str:
+        sub, fragment = match.group(1), match.group(2)
+        if "@" not in fragment:
+            last = (folder + sub).rstrip("/").rsplit("/", 1)[-1]
+            fragment = f"{last}@{fragment}"
+        return f"path+file:///{stand_in}{sub}#{fragment}"
+
+    return pattern.sub(canonical, text)
 
 
 def custom_sboms(project: Project, include: Optional[Sequence[str]] = None) -> Dict[str, Path]:

@@ -55,9 +55,9 @@ __all__ = [
 _ZIP_EPOCH = 315532800
 
 
-def _zip_date_time() -> tuple[int, int, int, int, int, int]:
-    """The timestamp every entry gets: SOURCE_DATE_EPOCH when set, else 1980-01-01."""
-    raw = os.environ.get("SOURCE_DATE_EPOCH")
+def _zip_date_time(explicit: Optional[int] = None) -> tuple[int, int, int, int, int, int]:
+    """The timestamp every entry gets: ``explicit``, else SOURCE_DATE_EPOCH, else 1980-01-01."""
+    raw = str(explicit) if explicit is not None else os.environ.get("SOURCE_DATE_EPOCH")
     epoch = _ZIP_EPOCH
     if raw:
         try:
@@ -160,9 +160,11 @@ class WheelWriter:
         generator: Optional[str] = None,
         root_is_purelib: bool = False,
         compression: Compression = RELEASE,
+        date_epoch: Optional[int] = None,
     ) -> None:
         from . import __version__
 
+        self.date_epoch = date_epoch  # the entries' timestamp (else SOURCE_DATE_EPOCH, else 1980)
         self.out_dir = Path(out_dir)
         self.name = name
         self.version = version
@@ -239,7 +241,7 @@ class WheelWriter:
         """
         self.add_dist_info("WHEEL", self.wheel_file())
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        date_time = _zip_date_time()
+        date_time = _zip_date_time(self.date_epoch)
         record = io.StringIO()
         writer = csv.writer(record, lineterminator="\n")
         order = self._ordered()
@@ -343,11 +345,20 @@ def _write_member(
 
 
 def write_payload(
-    payload: WheelPayload, out_dir: Union[str, Path], *, compression: Compression = RELEASE
+    payload: WheelPayload,
+    out_dir: Union[str, Path],
+    *,
+    compression: Compression = RELEASE,
+    date_epoch: Optional[int] = None,
 ) -> Path:
     """Write a payload as a wheel in ``out_dir`` (atomically) and return its path."""
     writer = WheelWriter(
-        out_dir, payload.name, payload.version, payload.tags, compression=compression
+        out_dir,
+        payload.name,
+        payload.version,
+        payload.tags,
+        compression=compression,
+        date_epoch=date_epoch,
     )
     for arcname in sorted(payload.files):
         source = payload.files[arcname]
