@@ -318,7 +318,9 @@ def test_pgo_fails_before_cargo_without_a_matching_llvm_profdata(
     err = capsys.readouterr().err
     assert f"is LLVM 14, but rustc uses LLVM {major}" in err and "Traceback" not in err
     assert "run `rustup component add llvm-tools`" in err
-    assert [c[0] for c in logged(cargo_log)] == ["metadata", "metadata"], "cargo must not build"
+    # cargo metadata ran (the second time its cache may answer), cargo never built
+    calls = [c[0] for c in logged(cargo_log)]
+    assert calls and set(calls) == {"metadata"}, "cargo must not build"
     assert not out.exists() or not list(out.glob("*.whl"))
 
 
