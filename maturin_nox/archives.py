@@ -78,9 +78,10 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def _refuse(archive: Union[str, Path], member: str, reason: str) -> ArchiveError:
-    return ArchiveError(
-        f"{os.fspath(archive)} holds {reason.format(member=repr(member))}.", archive
-    )
+    """``{archive} holds {reason}.`` with the member's name (quoted) where reason says {member}."""
+    # not str.format: the reason quotes names and link targets from the archive, braces and all
+    before, _, after = reason.partition("{member}")
+    return ArchiveError(f"{os.fspath(archive)} holds {before}{member!r}{after}.", archive)
 
 
 def safe_member_name(archive: Union[str, Path], name: str) -> str:
@@ -88,6 +89,8 @@ def safe_member_name(archive: Union[str, Path], name: str) -> str:
     why: Optional[str] = None
     if not name.strip("/") or "\x00" in name:
         why = "it is empty" if "\x00" not in name else "it holds a NUL character"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+        why = "it holds a control character"
     elif "\\" in name:
         why = "it holds a backslash"
     elif name.startswith("/"):

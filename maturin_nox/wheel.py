@@ -348,16 +348,18 @@ def _verify_record(path: Path, dist_info: str, files: dict[str, bytes]) -> None:
         if name == record_name or name.endswith(".dist-info/RECORD.jws"):
             continue
         if name not in files:
-            raise WheelError(f"{path}: RECORD lists {name}, which the archive does not hold.", path)
+            raise WheelError(
+                f"{path}: RECORD lists {name!r}, which the archive does not hold.", path
+            )
         data = files[name]
         algo = digest.split("=", 1)[0] if "=" in digest else "sha256"
         if algo not in _RECORD_HASHES:
-            raise WheelError(f"{path}: RECORD uses an unknown hash {algo!r} for {name}.", path)
+            raise WheelError(f"{path}: RECORD uses an unknown hash {algo!r} for {name!r}.", path)
         h = hashlib.new(algo, data).digest()
         expected = f"{algo}=" + base64.urlsafe_b64encode(h).rstrip(b"=").decode()
         wrong_size = bool(size) and (not size.strip().isdecimal() or int(size) != len(data))
         if digest != expected or wrong_size:
-            raise WheelError(f"{path}: {name} does not match its RECORD hash.", path)
+            raise WheelError(f"{path}: {name!r} does not match its RECORD hash.", path)
     missing = sorted(set(files) - listed)
     if missing:
-        raise WheelError(f"{path}: {missing[0]} is in the archive but not in RECORD.", path)
+        raise WheelError(f"{path}: {missing[0]!r} is in the archive but not in RECORD.", path)
