@@ -5,11 +5,13 @@ from a temporary folder (never the source tree)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Sequence, Tuple
+from typing import Callable, Dict, Generator, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -20,7 +22,9 @@ PYTHONS = ("3.9", "3.12")
 # Shared across the session (and across runs on the same machine): cargo's
 # fingerprints make a warm cache as fast as a no-op.
 TARGET = Path(
-    os.environ.get("MATURIN_NOX_TEST_TARGET", Path.home() / ".cache" / "maturin-nox-tests" / "target")
+    os.environ.get(
+        "MATURIN_NOX_TEST_TARGET", Path.home() / ".cache" / "maturin-nox-tests" / "target"
+    )
 )
 
 
@@ -111,7 +115,9 @@ def run_check(python: Path, crate: str, workdir: Path) -> str:
     return proc.stdout
 
 
-def cli(*args: str, cwd: Path | None = None, env: Dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def cli(
+    *args: str, cwd: Path | None = None, env: Dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run ``python -m maturin_nox ARGS`` as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "maturin_nox", *args],
@@ -133,3 +139,123 @@ def maturin_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = TARGET.parent / "maturin-target"
     path.mkdir(parents=True, exist_ok=True)
     yield path
+
+
+# --- the suite must be able to fail -----------------------------------------------
+#
+# 1. A test that runs cargo is marked slow, so `-m "not slow"` never runs cargo.
+#    Every other test runs with a cargo on PATH (and in $CARGO) that refuses to
+#    work and logs the call; a test that called it fails, even if it caught the
+#    error. The shim is armed before the test's fixtures are set up, so a
+#    session fixture that builds a crate counts against the first test using it.
+# 2. In CI (MATURIN_NOX_CI=1, set by .ci/run) a test may not skip for want of a
+#    tool .ci/setup installs or the machine is known to have: that skip would
+#    hide a broken setup, so it is reported as a failure.
+
+
+class CargoGuard:
+    """A cargo shim first on PATH while a test not marked slow runs."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="maturin-nox-cargo-guard-"))
+        self.log = self.folder / "calls.log"
+        shim = self.folder / "cargo"
+        shim.write_text(
+            "#!/bin/sh\n"
+            f'printf "%s\\n" "cargo $*" >> "{self.log}"\n'
+            'echo "maturin-nox test suite: cargo $* was run by a test not marked slow;" '
+            '"mark it @pytest.mark.slow" >&2\n'
+            "exit 97\n"
+        )
+        shim.chmod(0o755)
+        self.shim = shim
+        self.saved: Optional[Tuple[Optional[str], Optional[str]]] = None
+
+    def arm(self) -> None:
+        self.log.write_text("")
+        self.saved = (os.environ.get("PATH"), os.environ.get("CARGO"))
+        os.environ["PATH"] = os.pathsep.join([str(self.folder), os.environ.get("PATH", "")])
+        os.environ["CARGO"] = str(self.shim)
+
+    def disarm(self) -> List[str]:
+        """Put PATH and CARGO back; the cargo calls made meanwhile."""
+        if self.saved is None:
+            return []
+        for name, value in zip(("PATH", "CARGO"), self.saved):
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self.saved = None
+        return [line for line in self.log.read_text().splitlines() if line]
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_GUARD = CargoGuard()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _GUARD.remove()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    if item.get_closest_marker("slow") is None:
+        _GUARD.arm()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        result = yield
+    finally:
+        calls = _GUARD.disarm()
+    if calls:
+        pytest.fail(
+            f"{item.nodeid} ran `{calls[0]}` ({len(calls)} cargo call(s)) but is not marked "
+            "@pytest.mark.slow: tests that run cargo must be, so `-m 'not slow'` runs none.",
+            pytrace=False,
+        )
+    return result
+
+
+# What .ci/setup installs (pip's test extra, apt, npm) or the machine it runs on has.
+CI_TOOLS = (
+    "pypy3", "cbindgen", "actionlint", "node", "npm", "cargo-zigbuild", "ziglang", "zig",
+    "uv", "maturin", "auditwheel", "yaml", "atheris", "gcc", "pyenv", "patchelf",
+    "pypiserver", "tox", "uniffi-bindgen", "CPython 3.9", "CPython 3.12",
+)  # fmt: skip
+
+
+def in_ci() -> bool:
+    """Whether this run is CI's (.ci/run sets MATURIN_NOX_CI=1)."""
+    return os.environ.get("MATURIN_NOX_CI") == "1"
+
+
+def ci_tool_in(reason: str) -> Optional[str]:
+    """The CI-provided tool a skip reason names, if any."""
+    for tool in CI_TOOLS:
+        if re.search(rf"(?<![\w.-]){re.escape(tool)}(?![\w-])", reason):
+            return tool
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.skipped and in_ci() and not hasattr(report, "wasxfail"):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason[len("Skipped: ") :] if reason.startswith("Skipped: ") else reason
+        tool = ci_tool_in(reason)
+        if tool is not None:
+            report.outcome = "failed"
+            report.longrepr = (
+                f"{item.nodeid} skipped in CI, but .ci/setup is meant to provide {tool}: {reason}"
+            )
+    return report

@@ -162,6 +162,7 @@ def test_python_m_build_makes_an_sdist_and_a_wheel_from_it(
 # --- hooks in-process -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_prepare_metadata_writes_the_dist_info_without_compiling(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -235,6 +236,7 @@ def test_build_args_come_from_config_settings_else_the_environment(
         backend.hook_options({"build-args": "--jobs not-a-number"})
 
 
+@pytest.mark.slow
 def test_profiles_default_to_release_and_editable_profile_applies_to_editables(
     tmp_path: Path,
 ) -> None:

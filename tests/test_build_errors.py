@@ -58,6 +58,7 @@ def test_unknown_binding_on_the_command_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and "unknown bindings 'pyo4'" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_interpreter_that_does_not_exist(tmp_path: Path) -> None:
     out = tmp_path / "out"
     r = cli("build", "-i", "3.5", "-o", str(out), "-m", str(CRATES / "pyo3-pure" / "Cargo.toml"))
@@ -66,6 +67,7 @@ def test_interpreter_that_does_not_exist(tmp_path: Path) -> None:
     _fails(r, "/no/such/python", out=out)
 
 
+@pytest.mark.slow
 def test_interpreter_outside_requires_python(tmp_path: Path) -> None:
     crate = _copy("pyo3-pure", tmp_path)
     text = (crate / "pyproject.toml").read_text()
@@ -77,6 +79,7 @@ def test_interpreter_outside_requires_python(tmp_path: Path) -> None:
     _fails(cli("build", "-i", "3.9", "-o", str(out), cwd=crate), "requires-python", ">=3.10", out=out)
 
 
+@pytest.mark.slow
 def test_version_that_is_not_pep440(tmp_path: Path) -> None:
     crate = _copy("pyo3-pure", tmp_path)
     text = (crate / "pyproject.toml").read_text()
@@ -89,6 +92,7 @@ def test_version_that_is_not_pep440(tmp_path: Path) -> None:
     _fails(cli("build", "-o", str(out), cwd=crate), "project.version", "1.0.x", out=out)
 
 
+@pytest.mark.slow
 def test_missing_python_source(tmp_path: Path) -> None:
     crate = _copy("pyo3-mixed", tmp_path)
     shutil.rmtree(crate / "python")
