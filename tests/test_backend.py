@@ -140,7 +140,6 @@ def test_editable_mixed_install_sees_python_edits_at_once_and_rust_edits_after_d
 def test_python_m_build_makes_an_sdist_and_a_wheel_from_it(
     wheelhouse: Path, tmp_path: Path
 ) -> None:
-    pytest.importorskip("maturin_nox.sdist")
     crate = copy_crate("pyo3-pure", tmp_path)
     out = tmp_path / "dist"
     args = f"build-args=--profile dev -i {pyenv_python(PYTHON)}"
