@@ -280,6 +280,7 @@ def test_publish_reports_an_index_failing_with_5xx(released: Path) -> None:
     first = next(p.name for p in dists(released) if p.name.endswith(".whl"))
     assert f"failed with HTTP 503 while uploading {first}; nothing after it was uploaded" in out
     assert server.posts >= 1  # twine retries a 5xx, but on the first file only
+    assert set(server.received) == {first}  # what the index was sent, not what we were told
 
 
 @pytest.mark.slow
