@@ -226,6 +226,23 @@ def _short_header(folder: Path) -> Tuple[Path, str, str]:
     return _declare_size(path, "demo/data.bin", 16), "demo/data.bin", "damaged"
 
 
+@_case("overlapping members")
+def _overlapping(folder: Path) -> Tuple[Path, str, str]:
+    # two directory entries for one stored member: the start of an overlapping-files bomb
+    path = hostile_wheel(folder, [("demo/a.bin", b"A" * 1000), ("demo/b.bin", b"B" * 1000)])
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        first = zf.getinfo("demo/a.bin").header_offset
+    central = data.find(b"PK\x01\x02")
+    while central >= 0:
+        length = struct.unpack_from("<H", data, central + 28)[0]
+        if bytes(data[central + 46 : central + 46 + length]) == b"demo/b.bin":
+            struct.pack_into("<I", data, central + 42, first)
+        central = data.find(b"PK\x01\x02", central + 4)
+    path.write_bytes(bytes(data))
+    return path, "demo/b.bin", "damaged"
+
+
 def _snapshot(root: Path) -> List[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
 
