@@ -150,8 +150,7 @@ class ZipMember:
 
 def _zip_mode(archive: Path, info: zipfile.ZipInfo) -> int:
     """The permission bits of a regular member; refuses links and special files."""
-    if info.create_system != 3:  # only unix zips carry a file type
-        return 0
+    # The unix mode, where pip and other installers look for it, whatever create_system says.
     mode = info.external_attr >> 16
     kind = stat.S_IFMT(mode)
     if kind == stat.S_IFLNK:
