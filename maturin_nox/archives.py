@@ -203,7 +203,7 @@ def _read_zip_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> 
             # there should it ever not.
             data = handle.read(info.file_size + 1)
     except _DAMAGED as exc:
-        reason = str(exc).rstrip(".") or type(exc).__name__
+        reason = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
         raise _refuse(path, info.filename, f"a damaged member {{member}} ({reason})") from None
     if len(data) != info.file_size:
         raise _refuse(
@@ -354,6 +354,7 @@ def _scan_tar(path: Path, limits: Limits, dest: Optional[Path] = None) -> _TarSc
     With ``dest``, regular files and folders are written under it as they come.
     """
     scan = _TarScan({}, [], {})
+    seen: set[str] = set()
     total = 0
     count = 0
     with _tar_open(path) as raw:
@@ -370,8 +371,9 @@ def _scan_tar(path: Path, limits: Limits, dest: Optional[Path] = None) -> _TarSc
                             path,
                         )
                     name = safe_member_name(path, info.name)
-                    if name in scan.files or name in scan.links or name in scan.dirs:
+                    if name in seen:
                         raise _refuse(path, info.name, "the member {member} twice")
+                    seen.add(name)
                     if info.isdir():
                         scan.dirs.append(name)
                         if dest is not None:
@@ -388,7 +390,7 @@ def _scan_tar(path: Path, limits: Limits, dest: Optional[Path] = None) -> _TarSc
         except ArchiveError:
             raise
         except _DAMAGED as exc:
-            reason = str(exc).rstrip(".") or type(exc).__name__
+            reason = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
             raise ArchiveError(
                 f"{path} is not a readable tar archive (or it is damaged): {reason}.", path
             ) from None
