@@ -264,13 +264,17 @@ class FailingProxy:
     received: List[str] = field(default_factory=list)  # every POSTed file name, in order
 
 
-def _proxy_handler(state: FailingProxy, index: IndexServer) -> type[http.server.BaseHTTPRequestHandler]:
+def _proxy_handler(
+    state: FailingProxy, index: IndexServer
+) -> type[http.server.BaseHTTPRequestHandler]:
     upstream = urllib.parse.urlsplit(index.url)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def _forward(self, body: Optional[bytes]) -> None:
             conn = http.client.HTTPConnection(upstream.hostname or _HOST, upstream.port, timeout=60)
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+            headers = {
+                k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")
+            }
             try:
                 conn.request(self.command, self.path, body=body, headers=headers)
                 answer = conn.getresponse()
@@ -309,7 +313,9 @@ def _proxy_handler(state: FailingProxy, index: IndexServer) -> type[http.server.
 
 
 @contextlib.contextmanager
-def run_failing_proxy(index: IndexServer, fail_on: str, status: int = 500) -> Iterator[FailingProxy]:
+def run_failing_proxy(
+    index: IndexServer, fail_on: str, status: int = 500
+) -> Iterator[FailingProxy]:
     """Serve a proxy to ``index`` on a free loopback port that answers ``status`` for one file."""
     state = FailingProxy("", fail_on, status)
     server = http.server.ThreadingHTTPServer((_HOST, 0), _proxy_handler(state, index))
