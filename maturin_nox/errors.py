@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 __all__ = [
+    "ArchiveError",
     "AuditError",
     "BuildError",
     "CargoError",
@@ -77,6 +78,10 @@ class WheelError(MaturinNoxError):
     def __init__(self, message: str, path: Optional[PathLike] = None) -> None:
         super().__init__(message)
         self.path = Path(path) if path is not None else None
+
+
+class ArchiveError(WheelError):
+    """An archive (wheel or sdist) is unreadable, or unsafe to read or unpack."""
 
 
 class AuditError(MaturinNoxError):

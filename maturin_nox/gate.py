@@ -131,14 +131,22 @@ def _metadata_problems(
 
     problems: List[str] = []
     headers = HeaderParser().parsestr(metadata)
-    name, version, _, _ = parse_wheel_filename(wheel.name)
-    file_tags = set(parse_tag(tag))
+    try:
+        name, version, _, _ = parse_wheel_filename(wheel.name)
+        file_tags = set(parse_tag(tag))
+    except ValueError as exc:  # packaging's InvalidWheelFilename, or a tag that is not one
+        return [f"{wheel.name} is not a valid wheel file name: {str(exc).rstrip('.')}."]
     meta_name, meta_version = headers.get("Name"), headers.get("Version")
     if meta_name is None or canonicalize_name(meta_name) != name:
         problems.append(f"{wheel.name}: METADATA names the project {meta_name!r}, not {name}.")
     if meta_version is None or canonicalize_version(meta_version) != canonicalize_version(version):
         problems.append(f"{wheel.name}: METADATA has version {meta_version!r}, not {version}.")
-    recorded = {t for line in wheel_tags for t in parse_tag(line)}
+    recorded = set()
+    for line in wheel_tags:
+        try:
+            recorded |= set(parse_tag(line))
+        except ValueError:
+            return [*problems, f"{wheel.name}: the WHEEL file's Tag line {line!r} is no tag."]
     if recorded != file_tags:
         problems.append(
             f"{wheel.name}: the WHEEL file's tags ({', '.join(sorted(map(str, recorded)))}) "

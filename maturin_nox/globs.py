@@ -104,7 +104,7 @@ def pep639_glob_problem(pattern: str) -> Optional[str]:
             end = pattern.find("]", i)
             inner = pattern[i + 1 : end] if end != -1 else pattern[i + 1 :]
             bad = [ch for ch in inner if not (ch.isalnum() or ch in "_-.")]
-            if end == -1 or bad:
+            if end == -1 or bad or not inner:
                 return f"glob {pattern!r} has an invalid character range at position {i}"
             i = end
             at_segment_start = False
@@ -128,7 +128,8 @@ def _segment_regex(segment: str) -> re.Pattern[str]:
             out.append("[^/]")
         elif c == "[":
             end = segment.index("]", i)
-            out.append("[" + segment[i + 1 : end] + "]")
+            # PEP 639: the characters in brackets match verbatim, `-` too (no ranges)
+            out.append("[" + "".join(re.escape(ch) for ch in segment[i + 1 : end]) + "]")
             i = end
         else:
             out.append(re.escape(c))

@@ -127,8 +127,9 @@ def check_from_sdist(
     options: BuildOptions,
 ) -> ReleaseCheck:
     """Build the wheels from ``sdist`` as ``options`` say, and compare them with ``wheels``."""
+    from .archives import unpack_sdist
     from .builder import build
-    from .from_sdist import manifest_of, unpack_sdist
+    from .from_sdist import manifest_of
 
     sdist = Path(sdist)
     results: Dict[str, FromSdist] = {}

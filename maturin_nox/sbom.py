@@ -65,7 +65,9 @@ def _component(
     if checksum:
         comp["hashes"] = [{"alg": "SHA-256", "content": checksum}]
     if package.get("license"):
-        comp["licenses"] = [{"expression": package["license"]}]
+        # as cargo-cyclonedx's lax SPDX parsing: the old "MIT/Apache-2.0" means "MIT OR Apache-2.0"
+        expression = re.sub(r"\s*/\s*", " OR ", package["license"].strip())
+        comp["licenses"] = [{"expression": expression}]
     comp["purl"] = _purl(package, root)
     refs = [
         (kind, package.get(key))
@@ -142,6 +144,8 @@ def rust_sbom(project: Project, remap: Optional[Tuple[str, str]] = None) -> str:
         if i in nodes
     ]
     main = _component(packages[root_id], "required", sums, root)
+    if any("bin" in t.get("kind", []) for t in packages[root_id].get("targets", [])):
+        main["type"] = "application"  # as cargo-cyclonedx: a package with a binary is one
     metadata: Dict[str, Any] = {}
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():

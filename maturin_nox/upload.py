@@ -35,6 +35,7 @@ from typing import (
     Union,
 )
 
+from .archives import check_sdist
 from .errors import UploadError, WheelError
 from .wheel import read_wheel
 
@@ -323,7 +324,7 @@ def _one_line(text: str) -> str:
 
 
 def _check_one(path: Path) -> CheckResult:
-    """Check one file: RECORD hashes for wheels, then twine's metadata and rendering check."""
+    """Check one file: safe members and RECORD hashes, then twine's metadata and rendering check."""
     from twine import exceptions as twine_exceptions
     from twine.commands import check as twine_check
 
@@ -332,11 +333,14 @@ def _check_one(path: Path) -> CheckResult:
     if not _is_distribution(path):
         return CheckResult(path, False, (f"{path.name} is not a wheel or an sdist.",))
     messages: List[str] = []
-    if path.name.endswith(".whl"):
-        try:
+    try:
+        # Our own reader first: twine's opens archives with fewer checks.
+        if path.name.endswith(".whl"):
             read_wheel(path)
-        except WheelError as exc:
-            return CheckResult(path, False, (str(exc),))
+        else:
+            check_sdist(path)
+    except WheelError as exc:
+        return CheckResult(path, False, (str(exc),))
     stream = twine_check._WarningStream()
     try:
         warnings, ok = twine_check._check_file(str(path), stream)

@@ -29,6 +29,7 @@ from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
 
 from . import faults
+from .archives import DEFAULT_LIMITS, Limits, read_zip
 from .atomic import publish_mode
 from .compression import RELEASE, Compression
 from .errors import WheelError
@@ -402,45 +403,38 @@ class WheelContents:
     files: dict[str, bytes]
     executables: frozenset[str]
 
+    def text(self, filename: str) -> str:
+        """A file of the dist-info folder as text; an error if it is not UTF-8."""
+        name = f"{self.dist_info}/{filename}"
+        try:
+            return self.files[name].decode("utf-8")
+        except UnicodeDecodeError:
+            raise WheelError(f"{self.path}: {name} is not UTF-8 text.", self.path) from None
+
     def metadata(self) -> str:
         """The METADATA text."""
-        return self.files[f"{self.dist_info}/METADATA"].decode("utf-8")
+        return self.text("METADATA")
 
     def wheel_tags(self) -> list[str]:
         """The ``Tag:`` lines of the WHEEL file."""
-        text = self.files[f"{self.dist_info}/WHEEL"].decode("utf-8")
+        text = self.text("WHEEL")
         return [
             line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Tag:")
         ]
 
 
-def read_wheel(path: Union[str, Path], *, verify_record: bool = True) -> WheelContents:
-    """Open a wheel, refuse unsafe entries and, by default, check every RECORD hash."""
+def read_wheel(
+    path: Union[str, Path], *, verify_record: bool = True, limits: Limits = DEFAULT_LIMITS
+) -> WheelContents:
+    """Open a wheel, refuse unsafe or oversized entries and, by default, check every RECORD hash."""
     p = Path(path)
     parsed = parse_wheel_filename(p.name)
-    try:
-        zf = zipfile.ZipFile(p)
-    except FileNotFoundError:
-        raise WheelError(f"{p} does not exist.", p) from None
-    except (zipfile.BadZipFile, OSError):
-        raise WheelError(f"{p} is not a wheel: it is not a zip archive.", p) from None
     files: dict[str, bytes] = {}
     executables: set[str] = set()
-    with zf:
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
-            name = info.filename
-            try:
-                _check_arcname(name)
-            except WheelError:
-                raise WheelError(f"{p} holds an unsafe path {name!r}.", p) from None
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                raise WheelError(f"{p} holds a symbolic link {name!r}, which wheels may not.", p)
-            if mode & 0o111:
-                executables.add(name)
-            files[name] = zf.read(info)
+    for member in read_zip(p, limits):
+        if member.mode & 0o111:
+            executables.add(member.name)
+        files[member.name] = member.data
     dist_infos = {
         n.split("/", 1)[0] for n in files if n.split("/", 1)[0].endswith(".dist-info") and "/" in n
     }
@@ -459,9 +453,26 @@ def read_wheel(path: Union[str, Path], *, verify_record: bool = True) -> WheelCo
     )
 
 
+# The hashes a RECORD may use: hashlib's guaranteed ones without md5 and sha1, as pip.
+_RECORD_HASHES = frozenset(
+    {"sha224", "sha256", "sha384", "sha512", "sha3_224", "sha3_256", "sha3_384", "sha3_512"}
+    | {"blake2b", "blake2s"}
+)
+
+
+def _record_rows(path: Path, record_name: str, data: bytes) -> list[list[str]]:
+    """The rows of a RECORD file, or an error naming what is wrong with it."""
+    try:
+        return list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    except UnicodeDecodeError:
+        raise WheelError(f"{path}: {record_name} is not UTF-8 text.", path) from None
+    except csv.Error as exc:
+        raise WheelError(f"{path}: {record_name} is not valid CSV: {exc}.", path) from None
+
+
 def _verify_record(path: Path, dist_info: str, files: dict[str, bytes]) -> None:
     record_name = f"{dist_info}/RECORD"
-    rows = list(csv.reader(io.StringIO(files[record_name].decode("utf-8"))))
+    rows = _record_rows(path, record_name, files[record_name])
     listed: set[str] = set()
     for row in rows:
         if not row:
@@ -473,21 +484,18 @@ def _verify_record(path: Path, dist_info: str, files: dict[str, bytes]) -> None:
         if name == record_name or name.endswith(".dist-info/RECORD.jws"):
             continue
         if name not in files:
-            raise WheelError(f"{path}: RECORD lists {name}, which the archive does not hold.", path)
+            raise WheelError(
+                f"{path}: RECORD lists {name!r}, which the archive does not hold.", path
+            )
         data = files[name]
-        if not digest.startswith("sha256=") and digest:
-            algo = digest.split("=", 1)[0]
-            try:
-                h = hashlib.new(algo, data).digest()
-            except ValueError:
-                raise WheelError(
-                    f"{path}: RECORD uses an unknown hash {algo!r} for {name}.", path
-                ) from None
-            expected = f"{algo}=" + base64.urlsafe_b64encode(h).rstrip(b"=").decode()
-        else:
-            expected = record_hash(data)
-        if digest != expected or (size and int(size) != len(data)):
-            raise WheelError(f"{path}: {name} does not match its RECORD hash.", path)
+        algo = digest.split("=", 1)[0] if "=" in digest else "sha256"
+        if algo not in _RECORD_HASHES:
+            raise WheelError(f"{path}: RECORD uses an unknown hash {algo!r} for {name!r}.", path)
+        h = hashlib.new(algo, data).digest()
+        expected = f"{algo}=" + base64.urlsafe_b64encode(h).rstrip(b"=").decode()
+        wrong_size = bool(size) and (not size.strip().isdecimal() or int(size) != len(data))
+        if digest != expected or wrong_size:
+            raise WheelError(f"{path}: {name!r} does not match its RECORD hash.", path)
     missing = sorted(set(files) - listed)
     if missing:
-        raise WheelError(f"{path}: {missing[0]} is in the archive but not in RECORD.", path)
+        raise WheelError(f"{path}: {missing[0]!r} is in the archive but not in RECORD.", path)

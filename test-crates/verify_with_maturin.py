@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Dict, List
 
 HERE = Path(__file__).resolve().parent
-PYENV = Path("/root/.pyenv/versions")
+PYENV = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
 CARGO_TARGET_DIR = os.environ.get("CARGO_TARGET_DIR", "/tmp/tc-target")
 WHEELS = Path("/tmp/tc-wheels")
 VENVS = Path("/tmp/tc-venvs")

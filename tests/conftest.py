@@ -4,12 +4,15 @@ from a temporary folder (never the source tree)."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Sequence, Tuple
+from typing import Any, Callable, Dict, Generator, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -20,7 +23,9 @@ PYTHONS = ("3.9", "3.12")
 # Shared across the session (and across runs on the same machine): cargo's
 # fingerprints make a warm cache as fast as a no-op.
 TARGET = Path(
-    os.environ.get("MATURIN_NOX_TEST_TARGET", Path.home() / ".cache" / "maturin-nox-tests" / "target")
+    os.environ.get(
+        "MATURIN_NOX_TEST_TARGET", Path.home() / ".cache" / "maturin-nox-tests" / "target"
+    )
 )
 
 
@@ -111,7 +116,9 @@ def run_check(python: Path, crate: str, workdir: Path) -> str:
     return proc.stdout
 
 
-def cli(*args: str, cwd: Path | None = None, env: Dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def cli(
+    *args: str, cwd: Path | None = None, env: Dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run ``python -m maturin_nox ARGS`` as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "maturin_nox", *args],
@@ -133,3 +140,207 @@ def maturin_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = TARGET.parent / "maturin-target"
     path.mkdir(parents=True, exist_ok=True)
     yield path
+
+
+# --- comparing wheels: with an independent RECORD reader, and with maturin's SBOM -----
+
+
+def assert_record_valid_for_installer(wheel: Path) -> None:
+    """RECORD checked by pip's installer, a reader independent of ours: names, sizes, hashes."""
+    from installer.sources import WheelFile
+
+    with WheelFile.open(wheel) as source:
+        source.validate_record(validate_contents=True)
+
+
+# maturin's SBOM (cargo-cyclonedx over all targets) lists dependencies that are never
+# built for this platform (x86_64 Linux); ours, from the platform-filtered resolve,
+# leaves them out. These, and only these, may differ: any other difference in the
+# components or their dependencies fails the comparison.
+PLATFORM_FILTERED = frozenset(
+    {
+        "portable-atomic",  # pyo3: cfg(not(target_has_atomic = "64"))
+        "windows-sys",  # errno, rustix, tempfile: cfg(windows)
+        "windows-link",  # windows-sys's own
+        "r-efi",  # getrandom: cfg(target_os = "uefi")
+    }
+)
+# Edges to crates that are built, but through another edge: serde's crates keep their
+# versions in step with `[target.'cfg(any())'.dependencies]`, a platform that never is.
+PLATFORM_FILTERED_EDGES = frozenset(
+    {
+        ("indexmap", "serde"),
+        ("semver", "serde"),
+        ("serde_json", "serde"),
+        ("serde_core", "serde_derive"),
+    }
+)
+# What the two tools write about themselves, and nothing else, may differ in metadata.
+SBOM_TOOL_FIELDS = frozenset({"timestamp", "tools", "properties"})
+
+
+def wheel_contents(path: Path) -> Dict[str, bytes]:
+    """Every member of a wheel, by name."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def _sbom(contents: Dict[str, bytes]) -> Dict[str, Any]:
+    (name,) = [n for n in contents if "/sboms/" in n and n.endswith(".json")]
+    data: Dict[str, Any] = json.loads(contents[name])
+    return data
+
+
+def assert_same_sbom(ours: Dict[str, bytes], theirs: Dict[str, bytes]) -> None:
+    """Our CycloneDX SBOM says what maturin's does, less the platform-filtered crates."""
+    a, b = _sbom(ours), _sbom(theirs)
+    skip = {"serialNumber", "metadata", "components", "dependencies"}  # compared below
+    assert {k: v for k, v in a.items() if k not in skip} == {
+        k: v for k, v in b.items() if k not in skip
+    }
+    assert a["serialNumber"].startswith("urn:uuid:")  # random in theirs, stable in ours
+    meta = lambda m: {k: v for k, v in m.items() if k not in SBOM_TOOL_FIELDS}  # noqa: E731
+    ma, mb = meta(a["metadata"]), meta(b["metadata"])
+    # maturin's also lists the crate's own targets (lib, bins) as sub-components
+    mb["component"] = {k: v for k, v in mb["component"].items() if k != "components"}
+    assert ma == mb
+    filtered = {c["bom-ref"] for c in b["components"] if c["name"] in PLATFORM_FILTERED}
+    theirs_components = [c for c in b["components"] if c["bom-ref"] not in filtered]
+    by_ref = lambda items: {c["bom-ref"]: c for c in items}  # noqa: E731
+    assert by_ref(a["components"]) == by_ref(theirs_components)
+    names = {c["bom-ref"]: c["name"] for c in [b["metadata"]["component"], *b["components"]]}
+
+    def kept(source: str, target: str) -> bool:
+        return target not in filtered and (names.get(source), names.get(target)) not in (
+            PLATFORM_FILTERED_EDGES
+        )
+
+    ours_deps = {d["ref"]: sorted(d.get("dependsOn", [])) for d in a["dependencies"]}
+    theirs_deps = {
+        d["ref"]: sorted(t for t in d.get("dependsOn", []) if kept(d["ref"], t))
+        for d in b["dependencies"]
+        if d["ref"] not in filtered
+    }
+    assert ours_deps == theirs_deps
+
+
+# --- the suite must be able to fail -----------------------------------------------
+#
+# 1. A test that runs cargo is marked slow, so `-m "not slow"` never runs cargo.
+#    Every other test runs with a cargo on PATH (and in $CARGO) that refuses to
+#    work and logs the call; a test that called it fails, even if it caught the
+#    error. The shim is armed before the test's fixtures are set up, so a
+#    session fixture that builds a crate counts against the first test using it.
+# 2. In CI (MATURIN_NOX_CI=1, set by .ci/run) a test may not skip for want of a
+#    tool .ci/setup installs or the machine is known to have: that skip would
+#    hide a broken setup, so it is reported as a failure.
+
+
+class CargoGuard:
+    """A cargo shim first on PATH while a test not marked slow runs."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="maturin-nox-cargo-guard-"))
+        self.log = self.folder / "calls.log"
+        shim = self.folder / "cargo"
+        shim.write_text(
+            "#!/bin/sh\n"
+            f'printf "%s\\n" "cargo $*" >> "{self.log}"\n'
+            'echo "maturin-nox test suite: cargo $* was run by a test not marked slow;" '
+            '"mark it @pytest.mark.slow" >&2\n'
+            "exit 97\n"
+        )
+        shim.chmod(0o755)
+        self.shim = shim
+        self.saved: Optional[Tuple[Optional[str], Optional[str]]] = None
+
+    def arm(self) -> None:
+        self.log.write_text("")
+        self.saved = (os.environ.get("PATH"), os.environ.get("CARGO"))
+        os.environ["PATH"] = os.pathsep.join([str(self.folder), os.environ.get("PATH", "")])
+        os.environ["CARGO"] = str(self.shim)
+
+    def disarm(self) -> List[str]:
+        """Put PATH and CARGO back; the cargo calls made meanwhile."""
+        if self.saved is None:
+            return []
+        for name, value in zip(("PATH", "CARGO"), self.saved):
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self.saved = None
+        return [line for line in self.log.read_text().splitlines() if line]
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_GUARD = CargoGuard()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _GUARD.remove()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    if item.get_closest_marker("slow") is None:
+        _GUARD.arm()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        result = yield
+    finally:
+        calls = _GUARD.disarm()
+    if calls:
+        pytest.fail(
+            f"{item.nodeid} ran `{calls[0]}` ({len(calls)} cargo call(s)) but is not marked "
+            "@pytest.mark.slow: tests that run cargo must be, so `-m 'not slow'` runs none.",
+            pytrace=False,
+        )
+    return result
+
+
+# What .ci/setup installs (pip's test extra, apt, npm) or the machine it runs on has.
+CI_TOOLS = (
+    "pypy3", "cbindgen", "actionlint", "node", "npm", "cargo-zigbuild", "ziglang", "zig",
+    "uv", "maturin", "auditwheel", "yaml", "atheris", "gcc", "pyenv", "patchelf",
+    "pypiserver", "tox", "uniffi-bindgen", "CPython 3.9", "CPython 3.12",
+)  # fmt: skip
+
+
+def in_ci() -> bool:
+    """Whether this run is CI's (.ci/run sets MATURIN_NOX_CI=1)."""
+    return os.environ.get("MATURIN_NOX_CI") == "1"
+
+
+def ci_tool_in(reason: str) -> Optional[str]:
+    """The CI-provided tool a skip reason names, if any."""
+    for tool in CI_TOOLS:
+        if re.search(rf"(?<![\w.-]){re.escape(tool)}(?![\w-])", reason):
+            return tool
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.skipped and in_ci() and not hasattr(report, "wasxfail"):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason[len("Skipped: ") :] if reason.startswith("Skipped: ") else reason
+        tool = ci_tool_in(reason)
+        if tool is not None:
+            report.outcome = "failed"
+            report.longrepr = (
+                f"{item.nodeid} skipped in CI, but .ci/setup is meant to provide {tool}: {reason}"
+            )
+    return report

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import html.parser
+import http.client
 import http.server
+import re
 import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import warnings
 from dataclasses import dataclass, field
@@ -22,12 +26,15 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 __all__ = [
+    "FailingProxy",
     "FaultServer",
     "IndexServer",
     "free_port",
     "refused_url",
+    "run_failing_proxy",
     "run_fault_server",
     "run_pypiserver",
+    "uploaded_filename",
 ]
 
 _HOST = "127.0.0.1"
@@ -61,8 +68,46 @@ class IndexServer:
     users: Dict[str, str] = field(default_factory=dict)
 
     def files(self) -> List[str]:
-        """The names of the distribution files the index holds, sorted."""
+        """The names of the distribution files the index holds on disk, sorted."""
         return sorted(p.name for p in self.packages_dir.iterdir() if p.is_file())
+
+    def listed(self, project: str) -> List[str]:
+        """The file names the index serves for a project over HTTP (its simple page), sorted."""
+        try:
+            with urllib.request.urlopen(f"{self.simple_url}{project}/", timeout=10) as page:
+                text = page.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return []
+            raise
+        links = _Links()
+        links.feed(text)
+        return sorted(links.names)
+
+
+class _Links(html.parser.HTMLParser):
+    """The link texts of a PEP 503 simple page: one distribution file name each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: List[str] = []
+        self._in_link = False
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        self._in_link = tag == "a"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_link = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_link and data.strip():
+            self.names.append(data.strip())
+
+
+def uploaded_filename(body: bytes) -> Optional[str]:
+    """The distribution file name a twine upload (multipart/form-data) carries."""
+    match = re.search(rb'name="content"; filename="([^"]+)"', body)
+    return match.group(1).decode() if match else None
 
 
 def _write_htpasswd(path: Path, users: Dict[str, str]) -> None:
@@ -138,6 +183,7 @@ class FaultServer:
     status: int
     echo_credentials: bool = False
     posts: int = 0
+    received: List[str] = field(default_factory=list)  # the file name of every POST
 
 
 def _fault_handler(server_state: FaultServer) -> type[http.server.BaseHTTPRequestHandler]:
@@ -147,13 +193,9 @@ def _fault_handler(server_state: FaultServer) -> type[http.server.BaseHTTPReques
         def do_POST(self) -> None:
             # Read the whole body first: answering mid-upload makes the client
             # see a reset connection instead of our status.
-            length = int(self.headers.get("Content-Length") or 0)
-            while length > 0:
-                chunk = self.rfile.read(min(length, 65536))
-                if not chunk:
-                    break
-                length -= len(chunk)
+            body = _read_body(self)
             server_state.posts += 1
+            server_state.received.append(uploaded_filename(body) or "?")
             said = f"fault server says {server_state.status}"
             if server_state.echo_credentials:
                 # A careless index quoting the credentials back: clients must scrub them.
@@ -188,6 +230,95 @@ def run_fault_server(status: int, *, echo_credentials: bool = False) -> Iterator
     """
     state = FaultServer("", status, echo_credentials)
     server = http.server.ThreadingHTTPServer((_HOST, 0), _fault_handler(state))
+    state.url = f"http://{_HOST}:{server.server_address[1]}/"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def _read_body(handler: http.server.BaseHTTPRequestHandler) -> bytes:
+    """The whole request body (read first: answering mid-upload resets the connection)."""
+    length = int(handler.headers.get("Content-Length") or 0)
+    chunks: List[bytes] = []
+    while length > 0:
+        chunk = handler.rfile.read(min(length, 65536))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        length -= len(chunk)
+    return b"".join(chunks)
+
+
+@dataclass
+class FailingProxy:
+    """A loopback proxy in front of a real index that refuses the upload of one file."""
+
+    url: str
+    fail_on: str
+    status: int
+    received: List[str] = field(default_factory=list)  # every POSTed file name, in order
+
+
+def _proxy_handler(
+    state: FailingProxy, index: IndexServer
+) -> type[http.server.BaseHTTPRequestHandler]:
+    upstream = urllib.parse.urlsplit(index.url)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _forward(self, body: Optional[bytes]) -> None:
+            conn = http.client.HTTPConnection(upstream.hostname or _HOST, upstream.port, timeout=60)
+            headers = {
+                k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")
+            }
+            try:
+                conn.request(self.command, self.path, body=body, headers=headers)
+                answer = conn.getresponse()
+                data = answer.read()
+            finally:
+                conn.close()
+            self.send_response(answer.status, answer.reason)
+            for key, value in answer.getheaders():
+                if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            body = _read_body(self)
+            name = uploaded_filename(body) or "?"
+            state.received.append(name)
+            if name != state.fail_on:
+                self._forward(body)
+                return
+            said = f"proxy refuses {name}".encode()
+            self.send_response(state.status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(said)))
+            self.end_headers()
+            self.wfile.write(said)
+
+        def do_GET(self) -> None:
+            self._forward(None)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@contextlib.contextmanager
+def run_failing_proxy(
+    index: IndexServer, fail_on: str, status: int = 500
+) -> Iterator[FailingProxy]:
+    """Serve a proxy to ``index`` on a free loopback port that answers ``status`` for one file."""
+    state = FailingProxy("", fail_on, status)
+    server = http.server.ThreadingHTTPServer((_HOST, 0), _proxy_handler(state, index))
     state.url = f"http://{_HOST}:{server.server_address[1]}/"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

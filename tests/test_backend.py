@@ -142,7 +142,6 @@ def test_editable_mixed_install_sees_python_edits_at_once_and_rust_edits_after_d
 def test_python_m_build_makes_an_sdist_and_a_wheel_from_it(
     wheelhouse: Path, tmp_path: Path
 ) -> None:
-    pytest.importorskip("maturin_nox.sdist")
     crate = copy_crate("pyo3-pure", tmp_path)
     out = tmp_path / "dist"
     args = f"build-args=--profile dev -i {pyenv_python(PYTHON)}"
@@ -164,6 +163,7 @@ def test_python_m_build_makes_an_sdist_and_a_wheel_from_it(
 # --- hooks in-process -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_prepare_metadata_writes_the_dist_info_without_compiling(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -242,6 +242,7 @@ def test_build_args_come_from_config_settings_else_the_environment(
         backend.hook_options({"build-args": "--jobs not-a-number"})
 
 
+@pytest.mark.slow
 def test_profiles_default_to_release_and_editable_profile_applies_to_editables(
     tmp_path: Path,
 ) -> None:
@@ -293,13 +294,67 @@ def test_cffi_projects_ask_for_cffi(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert backend.get_requires_for_build_wheel() == []
 
 
-def test_use_base_python_builds_for_the_base_interpreter(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+HOOK = """
+import json, os, sys
+from maturin_nox import backend
+chosen = backend.hook_options(None).interpreters[0]
+built = backend.build_wheel(sys.argv[1], {"build-args": sys.argv[2]}) if len(sys.argv) > 2 else None
+print(json.dumps({"chosen": chosen, "built": built, "executable": sys.executable,
+                  "base": os.path.realpath(sys._base_executable)}))
+"""
+
+
+def _target_key(python: Path) -> str:
+    """The target dir key of a CPython 3.12 build: tags, then a hash of the real executable."""
+    import hashlib
+
+    digest = hashlib.sha256(os.path.realpath(python).encode()).hexdigest()[:10]
+    return f"cp312-cp312-{digest}"
+
+
+@pytest.mark.slow
+def test_use_base_python_builds_for_the_base_interpreter_of_a_real_venv(
+    wheelhouse: Path, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "_base_executable", sys.executable, raising=False)
-    monkeypatch.setenv("MATURIN_PEP517_USE_BASE_PYTHON", "1")
-    assert backend.hook_options(None).interpreters == (os.path.realpath(sys.executable),)
-    monkeypatch.delenv("MATURIN_PEP517_USE_BASE_PYTHON")
-    write(tmp_path / "pyproject.toml", "[tool.maturin]\nuse-base-python = true\n")
-    assert backend.hook_options(None).interpreters == (os.path.realpath(sys.executable),)
+    base = pyenv_python(PYTHON)
+    env_dir = tmp_path / "venv"
+    # --copies: the venv's python is its own file, so its real path is not the base's
+    subprocess.run([str(base), "-m", "venv", "--copies", str(env_dir)], check=True)
+    python = env_dir / "bin" / "python"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    pip(python, "-q", "--find-links", str(wheelhouse), "maturin-nox", env=env)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])  # this checkout's engine
+    crate = copy_crate("pyo3-pure", tmp_path)
+    pyproject = crate / "pyproject.toml"
+    plain = pyproject.read_text()
+
+    def hook(*args: str) -> Dict[str, str]:
+        proc = subprocess.run(
+            [str(python), "-c", HOOK, *args], cwd=crate, capture_output=True, text=True, env=env
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        result: Dict[str, str] = json.loads(proc.stdout.strip().splitlines()[-1])
+        return result
+
+    without = hook()
+    assert without["executable"] == str(python) and without["base"] == os.path.realpath(base)
+    assert os.path.realpath(python) != os.path.realpath(base)  # base and venv differ
+    assert without["chosen"] == str(python)  # the hook's own interpreter, by default
+
+    pyproject.write_text(plain + "use-base-python = true\n")  # under [tool.maturin]
+    out = tmp_path / "out"
+    built = hook(str(out), f"--profile dev --target-dir {TARGET}")
+    assert built["chosen"] == os.path.realpath(base)
+    assert built["built"].startswith("pyo3_pure-") and "-cp312-cp312-" in built["built"]
+    assert (out / built["built"]).is_file()
+    # cargo built in the base interpreter's target dir, which now records this crate copy,
+    # and never in one of the venv's
+    root = TARGET / "maturin-nox"
+    owners = json.loads((root / f"{_target_key(base)}.owners.json").read_text())
+    assert str(crate / "Cargo.toml") in owners.values()
+    assert not (root / _target_key(python)).exists()
+    assert not (root / f"{_target_key(python)}.owners.json").exists()
+
+    pyproject.write_text(plain)  # the variable does what the key does
+    env["MATURIN_PEP517_USE_BASE_PYTHON"] = "1"
+    assert hook()["chosen"] == os.path.realpath(base)

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import List, Optional, Set
 
 import pytest
-from conftest import CRATES, pip_install, pyenv_python, run_check
+from conftest import (
+    CRATES,
+    assert_record_valid_for_installer,
+    assert_same_sbom,
+    pip_install,
+    pyenv_python,
+    run_check,
+    wheel_contents,
+)
 
 import maturin_nox
 from maturin_nox import cffi as cffi_module
@@ -24,10 +32,9 @@ PYPY = shutil.which("pypy3")
 
 
 def wheel_files(path: Path) -> Set[str]:
-    """The archive names in a wheel, without maturin's SBOM.
+    """The archive names in a wheel, without its SBOM (``dist-info/sboms/*.cyclonedx.json``).
 
-    maturin 1.16 writes ``dist-info/sboms/*.cyclonedx.json``; SBOMs are added to
-    maturin-nox separately, so that one file is left out of every comparison.
+    The SBOMs' contents are compared on their own, by ``assert_same_sbom``.
     """
     with zipfile.ZipFile(path) as zf:
         return {n for n in zf.namelist() if "/sboms/" not in n}
@@ -76,6 +83,8 @@ def test_cffi_wheel_matches_maturin_and_imports_ffi_and_lib(
     assert {f"{glue}/__init__.py", f"{glue}/ffi.py", f"{glue}/lib{module}.so"} <= ours
     (theirs,) = maturin_build(CRATES / crate / "Cargo.toml", tmp_path / "m", maturin_target)
     assert ours == wheel_files(theirs)
+    assert_record_valid_for_installer(wheel.path)
+    assert_same_sbom(wheel_contents(wheel.path), wheel_contents(theirs))
     with zipfile.ZipFile(wheel.path) as a, zipfile.ZipFile(theirs) as b:
         assert a.read(f"{glue}/ffi.py") == b.read(f"{glue}/ffi.py")
         assert a.read(f"{glue}/__init__.py") == b.read(f"{glue}/__init__.py")

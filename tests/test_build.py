@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
-from conftest import CRATES, PYTHONS, pip_install, run_check
+from conftest import (
+    CRATES,
+    PYTHONS,
+    assert_record_valid_for_installer,
+    assert_same_sbom,
+    pip_install,
+    run_check,
+)
 
 from maturin_nox.wheel import read_wheel
 
@@ -33,7 +40,8 @@ def test_crate_builds_one_wheel_per_interpreter_and_each_passes_its_check(
         tag = "cp" + version.replace(".", "")
         assert wheel.path.name.split("-")[2:4] == [tag, tag], wheel.path.name
         assert [i.version_str for i in wheel.interpreters] == [version]
-        read_wheel(wheel.path)  # RECORD hashes verified
+        read_wheel(wheel.path)  # RECORD hashes verified by our reader...
+        assert_record_valid_for_installer(wheel.path)  # ...and by pip's installer
         python = fresh_venv(version)
         pip_install(python, str(wheel.path))
         assert "OK" in run_check(python, crate, tmp_path)
@@ -125,8 +133,10 @@ def test_same_wheel_as_maturin(crate: str, wheel_builder, maturin_target, tmp_pa
     ours = wheel_builder(crate, ("3.12",))[0].path
     theirs = _maturin_build(crate, "3.12", tmp_path, maturin_target)
     assert ours.name == theirs.name
+    assert_record_valid_for_installer(ours)
     a, b = _contents(ours), _contents(theirs)
     assert _comparable(list(a)) == _comparable(list(b))
+    assert_same_sbom(a, b)
     parse = email.parser.BytesParser().parsebytes
     dist_info = next(n for n in a if n.endswith(".dist-info/METADATA"))
     ma, mb = parse(a[dist_info]), parse(b[dist_info])

@@ -58,6 +58,7 @@ def test_unknown_binding_on_the_command_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and "unknown bindings 'pyo4'" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_interpreter_that_does_not_exist(tmp_path: Path) -> None:
     out = tmp_path / "out"
     r = cli("build", "-i", "3.5", "-o", str(out), "-m", str(CRATES / "pyo3-pure" / "Cargo.toml"))
@@ -66,6 +67,7 @@ def test_interpreter_that_does_not_exist(tmp_path: Path) -> None:
     _fails(r, "/no/such/python", out=out)
 
 
+@pytest.mark.slow
 def test_interpreter_outside_requires_python(tmp_path: Path) -> None:
     crate = _copy("pyo3-pure", tmp_path)
     text = (crate / "pyproject.toml").read_text()
@@ -77,6 +79,7 @@ def test_interpreter_outside_requires_python(tmp_path: Path) -> None:
     _fails(cli("build", "-i", "3.9", "-o", str(out), cwd=crate), "requires-python", ">=3.10", out=out)
 
 
+@pytest.mark.slow
 def test_version_that_is_not_pep440(tmp_path: Path) -> None:
     crate = _copy("pyo3-pure", tmp_path)
     text = (crate / "pyproject.toml").read_text()
@@ -89,6 +92,7 @@ def test_version_that_is_not_pep440(tmp_path: Path) -> None:
     _fails(cli("build", "-o", str(out), cwd=crate), "project.version", "1.0.x", out=out)
 
 
+@pytest.mark.slow
 def test_missing_python_source(tmp_path: Path) -> None:
     crate = _copy("pyo3-mixed", tmp_path)
     shutil.rmtree(crate / "python")
@@ -118,6 +122,7 @@ def _append_to_table(path: Path, table: str, line: str) -> None:
     path.write_text(text)
 
 
+@pytest.mark.slow  # cargo metadata runs; cargo never builds
 @pytest.mark.parametrize(
     ("table", "line", "fragments"),
     [
@@ -141,6 +146,7 @@ def test_entry_points_and_module_names_that_can_never_work_fail_before_cargo(
     assert "Compiling" not in result.stderr  # refused before cargo ran
 
 
+@pytest.mark.slow  # cargo metadata runs; cargo never builds
 def test_an_output_folder_that_is_a_file_is_one_sentence(tmp_path: Path) -> None:
     crate = _copy("pyo3-pure", tmp_path)
     out = tmp_path / "dist"

@@ -290,6 +290,7 @@ def test_installer_maps_every_scheme_and_writes_a_verifiable_record(tmp_path: Pa
     assert (scheme.purelib / "demo" / "__init__.py").read_text() == "x = 2\n"
 
 
+@pytest.mark.slow
 def test_dependency_selection_follows_markers_and_extras(tmp_path: Path) -> None:
     from maturin_nox.interpreters import probe
     from maturin_nox.project import load_project

@@ -77,6 +77,7 @@ def _load(path: Path) -> Dict[Any, Any]:
 # ------------------------------------------------------------------------------ linting
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("crate", "extra"),
     [("pyo3-pure", []), ("pyo3-abi3", []), ("pyo3-mixed", ["--publish", "token"])],
@@ -103,6 +104,7 @@ def test_actionlint_does_catch_a_broken_workflow(actionlint: Any, tmp_path: Path
 # ------------------------------------------------------------------------------- shape
 
 
+@pytest.mark.slow
 def test_the_workflow_builds_tests_on_three_systems_and_gates_the_release(tmp_path: Path) -> None:
     data = _load(_generate("pyo3-pure", tmp_path))
     jobs = data["jobs"]
@@ -125,6 +127,7 @@ def test_the_workflow_builds_tests_on_three_systems_and_gates_the_release(tmp_pa
     assert "tags" in data[True]["push"]  # YAML 1.1 reads the key `on` as True
 
 
+@pytest.mark.slow
 def test_token_publishing_uploads_with_the_secret_and_no_oidc(tmp_path: Path) -> None:
     data = _load(_generate("pyo3-pure", tmp_path, "--publish", "token"))
     release = data["jobs"]["release"]
@@ -135,12 +138,14 @@ def test_token_publishing_uploads_with_the_secret_and_no_oidc(tmp_path: Path) ->
     assert step["env"] == {"MATURIN_PYPI_TOKEN": "${{ secrets.PYPI_API_TOKEN }}"}
 
 
+@pytest.mark.slow
 def test_an_abi3_crate_keeps_one_wheel_per_runner(tmp_path: Path) -> None:
     data = _load(_generate("pyo3-abi3", tmp_path))
     upload = [s for s in data["jobs"]["build-test"]["steps"] if "upload-artifact" in s.get("uses", "")]
     assert upload[0]["if"] == "matrix.python == '3.8'"
 
 
+@pytest.mark.slow
 def test_stdout_is_the_default_output() -> None:
     proc = cli("generate-ci", "github", cwd=CRATES / "pyo3-pure")
     assert proc.returncode == 0, proc.stderr
@@ -189,6 +194,7 @@ def test_an_unknown_ci_provider_is_refused(tmp_path: Path) -> None:
     assert "invalid choice: 'gitlab'" in proc.stderr
 
 
+@pytest.mark.slow
 def test_an_output_path_that_cannot_be_written_is_one_sentence(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("", encoding="utf-8")

@@ -25,12 +25,23 @@ from maturin_nox.interpreters import Interpreter
 PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
 
 
-def pyenv_python(version: str) -> Path:
-    """The python3 of an installed pyenv version, or skip the test."""
-    exe = PYENV_ROOT / "versions" / version / "bin" / "python3"
-    if not exe.is_file():
-        pytest.skip(f"pyenv {version} is not installed")
-    return exe
+def pyenv_python(minor: str) -> Path:
+    """The python3 of the newest pyenv-installed CPython ``3.X`` (found, never named), or skip."""
+    pattern = re.compile(rf"{re.escape(minor)}\.(\d+)")
+    found = sorted(
+        (int(match.group(1)), folder / "bin" / "python3")
+        for folder in (PYENV_ROOT / "versions").glob(f"{minor}.*")
+        for match in [pattern.fullmatch(folder.name)]
+        if match and (folder / "bin" / "python3").is_file()
+    )
+    if not found:
+        pytest.skip(f"pyenv has no CPython {minor} under {PYENV_ROOT}")
+    return found[-1][1]
+
+
+def full_version(exe: Path) -> str:
+    """A pyenv python's full version: the name of its pyenv folder (``3.12.1``)."""
+    return exe.parents[1].name
 
 
 @pytest.fixture(autouse=True)
@@ -132,9 +143,10 @@ def test_probe_of_running_python_matches_its_own_sysconfig() -> None:
     assert interp.base_prefix == sys.base_prefix
 
 
-@pytest.mark.parametrize(("version", "tag"), [("3.9.18", "cp39"), ("3.12.1", "cp312")])
-def test_probe_real_pyenv_pythons(version: str, tag: str) -> None:
-    exe = pyenv_python(version)
+@pytest.mark.parametrize(("minor", "tag"), [("3.9", "cp39"), ("3.12", "cp312")])
+def test_probe_real_pyenv_pythons(minor: str, tag: str) -> None:
+    exe = pyenv_python(minor)
+    version = full_version(exe)
     interp = interpreters.probe(exe)
     assert interp.executable == exe
     assert ".".join(map(str, interp.version)) == version
@@ -145,9 +157,10 @@ def test_probe_real_pyenv_pythons(version: str, tag: str) -> None:
     assert interp.prefix == str(PYENV_ROOT / "versions" / version)
 
 
-@pytest.mark.parametrize("version", ["3.8.18", "3.12.1"])
-def test_probe_keeps_venv_path_and_prefix(version: str, tmp_path: Path) -> None:
-    base = pyenv_python(version)
+@pytest.mark.parametrize("minor", ["3.8", "3.12"])
+def test_probe_keeps_venv_path_and_prefix(minor: str, tmp_path: Path) -> None:
+    base = pyenv_python(minor)
+    version = full_version(base)
     venv = tmp_path / "venv"
     subprocess.run([str(base), "-m", "venv", "--without-pip", str(venv)], check=True)
     interp = interpreters.probe(venv / "bin" / "python")
@@ -159,7 +172,7 @@ def test_probe_keeps_venv_path_and_prefix(version: str, tmp_path: Path) -> None:
 
 
 def test_second_probe_spawns_no_process(fresh_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    exe = pyenv_python("3.12.1")
+    exe = pyenv_python("3.12")
     first = interpreters.probe(exe)
     entries = json.loads((fresh_cache / "interpreters.json").read_text())["entries"]
     assert str(exe) in entries
@@ -176,7 +189,7 @@ def test_second_probe_spawns_no_process(fresh_cache: Path, monkeypatch: pytest.M
 def test_changed_file_stamp_invalidates_the_cache(
     fresh_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    exe = pyenv_python("3.12.1")
+    exe = pyenv_python("3.12")
     interpreters.probe(exe)
     cache_file = fresh_cache / "interpreters.json"
     data = json.loads(cache_file.read_text())
@@ -188,7 +201,8 @@ def test_changed_file_stamp_invalidates_the_cache(
     monkeypatch.setattr(
         interpreters.subprocess, "run", lambda *a, **k: calls.append(a) or real_run(*a, **k)
     )
-    assert interpreters.probe(exe).version == (3, 12, 1)
+    assert interpreters.probe(exe).version_str == "3.12"
+    assert ".".join(map(str, interpreters.probe(exe).version)) == full_version(exe)
     assert len(calls) == 1
 
 
@@ -223,7 +237,7 @@ def test_non_python_executable_is_an_interpreter_error(tmp_path: Path) -> None:
 
 
 def test_wrapper_script_reports_the_real_interpreter(tmp_path: Path) -> None:
-    exe = pyenv_python("3.9.18")
+    exe = pyenv_python("3.9")
     wrapper = write_script(tmp_path / "python3.9", f'exec {exe} "$@"')
     assert interpreters.probe(wrapper).executable == exe
 
@@ -233,18 +247,20 @@ def test_wrapper_script_reports_the_real_interpreter(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("spec", "version"),
-    [("3.12", (3, 12)), ("python3.9", (3, 9)), ("cp312", (3, 12)), ("3.9.18", (3, 9, 18))],
+    [("3.12", (3, 12)), ("python3.9", (3, 9)), ("cp312", (3, 12)), ("3.9.<found>", (3, 9))],
 )
 def test_resolve_by_name(spec: str, version: tuple[int, ...]) -> None:
-    pyenv_python("3.9.18")
-    pyenv_python("3.12.1")
+    found = full_version(pyenv_python("3.9"))
+    pyenv_python("3.12")
+    if spec == "3.9.<found>":  # a full version, as pyenv has it
+        spec, version = found, tuple(int(x) for x in found.split("."))
     interp = interpreters.resolve(spec)
     assert interp.version[: len(version)] == version
     assert interp.implementation == "cpython"
 
 
 def test_resolve_relative_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    exe = pyenv_python("3.12.1")
+    exe = pyenv_python("3.12")
     monkeypatch.chdir(exe.parent)
     assert interpreters.resolve("./python3").executable == exe
 
@@ -252,7 +268,7 @@ def test_resolve_relative_path(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_resolve_prefers_real_install_over_broken_shim(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    exe = pyenv_python("3.12.1")
+    exe = pyenv_python("3.12")
     shims = tmp_path / "shims"
     shims.mkdir()
     write_script(shims / "python3.12", "echo 'pyenv: python3.12: command not found' >&2; exit 127")
@@ -275,8 +291,8 @@ def test_resolve_unknown_version(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_find_all_lists_distinct_python3_interpreters_sorted() -> None:
-    pyenv_python("3.9.18")
-    pyenv_python("3.12.1")
+    pyenv_python("3.9")
+    pyenv_python("3.12")
     found = interpreters.find_all()
     versions = [i.version[:2] for i in found]
     assert (3, 9) in versions and (3, 12) in versions
@@ -312,16 +328,17 @@ def test_default_without_venv_is_python3_on_path(monkeypatch: pytest.MonkeyPatch
 def test_select_find_filters_by_requires_python(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pyenv_python("3.9.18")
+    version = re.escape(full_version(pyenv_python("3.9")))
     monkeypatch.setattr(logging.getLogger("maturin_nox"), "propagate", True)
     caplog.set_level(logging.INFO, logger="maturin_nox")
     chosen = interpreters.select(find=True, requires_python=SpecifierSet(">=3.10"))
     assert chosen and all(i.version >= (3, 10) for i in chosen)
-    assert re.search(r"Skipping CPython 3\.9\.18 at .*requires-python '>=3.10'", caplog.text)
+    assert re.search(rf"Skipping CPython {version} at .*requires-python '>=3.10'", caplog.text)
 
 
 def test_select_explicit_interpreter_outside_requires_python_is_an_error() -> None:
-    exe = pyenv_python("3.9.18")
+    pyenv_python("3.9")
+    found = interpreters.resolve("3.9")
     with pytest.raises(InterpreterError) as info:
         interpreters.select(
             ["3.9"],
@@ -329,14 +346,14 @@ def test_select_explicit_interpreter_outside_requires_python_is_an_error() -> No
             requires_python_source="x/pyproject.toml",
         )
     assert str(info.value) == (
-        f"Interpreter CPython 3.9.18 at {exe.parent / 'python3.9'} does not satisfy "
+        f"Interpreter {found.display()} does not satisfy "
         "requires-python '>=3.10' from x/pyproject.toml."
     )
 
 
 def test_select_dedupes_and_keeps_order() -> None:
-    exe = pyenv_python("3.12.1")
-    pyenv_python("3.9.18")
+    exe = pyenv_python("3.12")
+    pyenv_python("3.9")
     chosen = interpreters.select(["3.12", str(exe), "3.9"])
     assert [i.version_str for i in chosen] == ["3.12", "3.9"]
 
@@ -358,7 +375,7 @@ def test_select_default(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_list_python_in_process(capsys: pytest.CaptureFixture[str]) -> None:
-    exe = pyenv_python("3.12.1")
+    exe = pyenv_python("3.12")
     assert main(["list-python"]) == 0
     lines = capsys.readouterr().out.splitlines()
     count = len(interpreters.find_all())

@@ -122,6 +122,7 @@ def test_data_key_and_pure_layout_stub_match_maturin(tmp_path, cargo_target, mat
     assert ours == wheel_files(theirs)
 
 
+@pytest.mark.slow
 def test_include_that_matches_nothing_is_a_warning(tmp_path, caplog):
     crate = copy_crate("tc-layout", tmp_path / "tc-layout")
     toml = crate / "pyproject.toml"
@@ -134,12 +135,14 @@ def test_include_that_matches_nothing_is_a_warning(tmp_path, caplog):
     assert any("'nothing/*.xyz'" in w and "matched no files" in w for w in warnings), warnings
 
 
+@pytest.mark.slow
 def test_sdist_includes_keep_project_relative_paths(tmp_path):
     crate = copy_crate("tc-layout", tmp_path / "tc-layout")
     project = load_project(crate)
     assert set(layout.include_files(project, "sdist")) == {"assets/notes.txt", "sdist-only.txt"}
 
 
+@pytest.mark.slow
 def test_include_pattern_leaving_the_project_is_a_config_error(tmp_path):
     crate = copy_crate("tc-layout", tmp_path / "tc-layout")
     toml = crate / "pyproject.toml"
@@ -148,6 +151,7 @@ def test_include_pattern_leaving_the_project_is_a_config_error(tmp_path):
         layout.include_files(load_project(crate), "wheel")
 
 
+@pytest.mark.slow
 def test_unknown_folder_in_data_dir_is_a_config_error(tmp_path):
     crate = copy_crate("tc-layout", tmp_path / "tc-layout")
     (crate / "tc_layout.data" / "share").mkdir()

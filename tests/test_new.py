@@ -46,6 +46,7 @@ def _nox(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_a_new_project_passes_nox_build_and_test_right_away(tmp_path: Path, layout: str) -> None:
     flags, python = LAYOUTS[layout]

@@ -76,6 +76,7 @@ def _error_line(proc: subprocess.CompletedProcess[str]) -> str:
 # --------------------------------------------------------------------------- real uploads
 
 
+@pytest.mark.slow
 def test_publish_uploads_every_wheel_and_the_sdist_which_install_back_from_the_index(
     index: index_server.IndexServer, pypirc: Path, tmp_path: Path
 ) -> None:
@@ -103,6 +104,7 @@ def test_publish_uploads_every_wheel_and_the_sdist_which_install_back_from_the_i
     run_check(python, CRATE, tmp_path)
 
 
+@pytest.mark.slow
 def test_publish_again_with_environment_credentials_skips_what_exists(
     index: index_server.IndexServer, pypirc: Path, tmp_path: Path
 ) -> None:
@@ -119,6 +121,7 @@ def test_publish_again_with_environment_credentials_skips_what_exists(
     assert SECRET not in first.stdout + first.stderr + again.stdout + again.stderr
 
 
+@pytest.mark.slow
 def test_dry_run_shows_what_would_go_where_and_uploads_nothing(
     index: index_server.IndexServer, pypirc: Path, tmp_path: Path
 ) -> None:
@@ -135,6 +138,7 @@ def test_dry_run_shows_what_would_go_where_and_uploads_nothing(
 # ---------------------------------------------------------------- nothing reaches the index
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("auditwheel", "expected"),
     [
@@ -160,6 +164,7 @@ def test_a_wheel_failing_the_audit_uploads_nothing(
     assert "Uploaded" not in proc.stdout
 
 
+@pytest.mark.slow
 def test_a_readme_that_would_not_render_uploads_nothing(
     index: index_server.IndexServer, pypirc: Path, tmp_path: Path
 ) -> None:
@@ -186,6 +191,7 @@ def test_a_readme_that_would_not_render_uploads_nothing(
 # ------------------------------------------------------------------------------ bad input
 
 
+@pytest.mark.slow
 def test_wrong_credentials_are_one_sentence_without_the_secret(
     index: index_server.IndexServer, pypirc: Path, tmp_path: Path
 ) -> None:
@@ -200,6 +206,7 @@ def test_wrong_credentials_are_one_sentence_without_the_secret(
     assert index.files() == []
 
 
+@pytest.mark.slow
 def test_an_unreachable_repository_is_one_sentence(pypirc: Path, tmp_path: Path) -> None:
     with index_server.refused_url() as url:
         proc = publish(

@@ -258,6 +258,7 @@ def _unpack(sdist: Path, dest: Path) -> Path:
     return top
 
 
+@pytest.mark.slow
 def test_workspace_is_pruned_to_the_needed_members(tmp_path: Path, maturin_sdists) -> None:
     root = tmp_path / "ws"
     _write(
@@ -298,6 +299,7 @@ def test_workspace_is_pruned_to_the_needed_members(tmp_path: Path, maturin_sdist
     _assert_same_contents(files, theirs)
 
 
+@pytest.mark.slow
 def test_inherited_fields_are_inlined_when_the_workspace_root_stays_outside(
     tmp_path: Path,
 ) -> None:
@@ -356,6 +358,7 @@ def _cli_fails(args: list, out: Path, capsys: pytest.CaptureFixture[str]) -> str
     return err
 
 
+@pytest.mark.slow
 def test_project_without_build_system_is_refused(tmp_path: Path, capsys) -> None:
     crate = _copy_crate("pyo3-pure", tmp_path / "crate")
     pyproject = crate / "pyproject.toml"
@@ -368,6 +371,7 @@ def test_project_without_build_system_is_refused(tmp_path: Path, capsys) -> None
     assert "[build-system]" in err
 
 
+@pytest.mark.slow
 def test_project_without_pyproject_is_refused(tmp_path: Path, capsys) -> None:
     crate = _copy_crate("pyo3-pure", tmp_path / "crate")
     (crate / "pyproject.toml").unlink()
@@ -375,6 +379,7 @@ def test_project_without_pyproject_is_refused(tmp_path: Path, capsys) -> None:
     assert "has no pyproject.toml" in err
 
 
+@pytest.mark.slow
 def test_missing_path_dependency_is_named(tmp_path: Path, capsys) -> None:
     crate = _copy_crate("sdist-path-dep", tmp_path / "crate")
     manifest = crate / "Cargo.toml"
@@ -386,6 +391,7 @@ def test_missing_path_dependency_is_named(tmp_path: Path, capsys) -> None:
     assert "sdist-shared" in err
 
 
+@pytest.mark.slow
 def test_symlinks_pointing_outside_are_not_followed(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -405,6 +411,7 @@ def test_symlinks_pointing_outside_are_not_followed(
             assert b"do not ship" not in tar.extractfile(member).read()  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pattern", ["../secret.txt", "/etc/hostname", "sub/../../secret.txt"])
 def test_include_globs_cannot_reach_outside(
     pattern: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

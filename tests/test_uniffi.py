@@ -13,7 +13,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import CRATES, TARGET, pip_install, run_check
+from conftest import (
+    CRATES,
+    TARGET,
+    assert_record_valid_for_installer,
+    assert_same_sbom,
+    pip_install,
+    run_check,
+    wheel_contents,
+)
 from test_bindings import copy_crate, maturin_build, wheel_files
 
 import maturin_nox
@@ -48,6 +56,8 @@ def test_uniffi_wheel_matches_maturin_and_works_installed(
     assert not any("uniffi-bindgen" in name or ".data/" in name for name in ours)
     (theirs,) = maturin_build(CRATES / crate / "Cargo.toml", tmp_path / "m", maturin_target)
     assert ours == wheel_files(theirs)
+    assert_record_valid_for_installer(wheel.path)
+    assert_same_sbom(wheel_contents(wheel.path), wheel_contents(theirs))
     with zipfile.ZipFile(wheel.path) as a, zipfile.ZipFile(theirs) as b:
         for name in sorted(ours):
             if name.endswith((".py", ".pyi", "METADATA", "entry_points.txt")):

@@ -139,6 +139,7 @@ def test_wheel_and_sdist_upload_then_pip_installs_the_wheel_from_the_index(
         (dists["sdist"], Outcome.UPLOADED),
     ]
     assert index.files() == sorted([dists["wheel"].name, dists["sdist"].name])
+    assert index.listed(NAME) == index.files()
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)  # our pip installs into it: no ensurepip wait
@@ -191,6 +192,27 @@ def test_server_error_names_the_file_and_stops(dists: Dict[str, Path]) -> None:
         f"{dists['wheel'].name}; nothing after it was uploaded."
     )
     assert fault.posts >= 1
+    assert set(fault.received) == {dists["wheel"].name}  # what the index was sent
+
+
+def test_a_failure_in_the_middle_leaves_the_index_holding_only_what_came_before(
+    index: index_server.IndexServer, dists: Dict[str, Path], tmp_path: Path
+) -> None:
+    later = make_wheel(tmp_path / "later", "0.1.1")
+    files = [dists["wheel"], dists["sdist"], later]
+    with index_server.run_failing_proxy(index, fail_on=dists["sdist"].name) as proxy:
+        with pytest.raises(UploadError) as info:
+            upload(files, _repo(proxy.url))
+    assert str(info.value) == (
+        f"The package index at {proxy.url} failed with HTTP 500 while uploading "
+        f"{dists['sdist'].name}; nothing after it was uploaded "
+        f"({dists['wheel'].name} had been uploaded before it)."
+    )
+    # asked, not told: the index's folder and its simple page over HTTP
+    assert index.files() == [dists["wheel"].name]
+    assert index.listed(NAME) == [dists["wheel"].name]
+    assert later.name not in proxy.received  # nothing after the failed file was even sent
+    assert proxy.received[0] == dists["wheel"].name
 
 
 @pytest.mark.parametrize("status", [400, 403, 502])
@@ -246,7 +268,7 @@ def test_a_distribution_failing_the_check_means_nothing_is_uploaded(
     message = str(info.value)
     assert message.startswith(f"{dists['bad_rst'].name} failed the metadata check")
     assert "nothing was uploaded" in message
-    assert index.files() == []
+    assert index.files() == [] and index.listed(NAME) == []
 
 
 def test_dry_run_contacts_nothing(dists: Dict[str, Path]) -> None:

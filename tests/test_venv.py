@@ -16,13 +16,21 @@ from maturin_nox.errors import VenvError
 from maturin_nox.venv import VenvManager, VirtualEnv, create, find_active_env, open_env
 from maturin_nox.wheel import WheelWriter
 
-PY39 = "/root/.pyenv/versions/3.9.18/bin/python3"
-PY312 = "/root/.pyenv/versions/3.12.1/bin/python3"
 
-needs_pythons = pytest.mark.skipif(
-    not (os.path.exists(PY39) and os.path.exists(PY312)),
-    reason="needs CPython 3.9 and 3.12 under pyenv",
-)
+def _found(version: str) -> str:
+    """The executable of the CPython that ``-i version`` would pick, or "" when there is none."""
+    from maturin_nox.errors import InterpreterError
+    from maturin_nox.interpreters import resolve
+
+    try:
+        return str(resolve(version).executable)
+    except InterpreterError:
+        return ""
+
+
+PY312 = _found("3.12")
+
+needs_pythons = pytest.mark.skipif(not PY312, reason="needs CPython 3.12 (on PATH or in pyenv)")
 needs_uv = pytest.mark.skipif(venv.find_uv() is None, reason="needs uv")
 pytestmark = [needs_pythons, needs_uv]
 

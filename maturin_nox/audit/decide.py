@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import platform
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Literal, Optional, Sequence, Tuple
@@ -203,6 +204,7 @@ def _graft(soname: str, source: Path, libs_dir: str) -> Graft:
         digest = hashlib.sha256(source.read_bytes()).hexdigest()[:8]
     except OSError as exc:
         raise AuditError(f"Cannot read {source} to graft it: {exc.strerror}.") from None
-    base, dot, rest = soname.partition(".")
+    # A NEEDED entry may be a path (even a hostile one): the graft takes its file name only.
+    base, dot, rest = posixpath.basename(soname).partition(".")
     new = f"{base}-{digest}{dot}{rest}"
     return Graft(source, f"{libs_dir.rstrip('/')}/{new}", new, soname)

@@ -50,6 +50,16 @@ _RAW_MACHINES = {
     258: "EM_LOONGARCH",
 }
 
+_DAMAGED = (
+    ELFError,
+    struct.error,
+    ValueError,
+    KeyError,
+    IndexError,
+    AssertionError,
+    OverflowError,
+)
+
 _SHN_UNDEF = 0
 _STB_WEAK = 2
 _STT_FUNC = 2
@@ -123,8 +133,10 @@ def parse_elf(data: bytes, name: str) -> ElfInfo:
     """Parse ELF bytes; ``name`` only labels the result and error messages."""
     try:
         return _parse(data, name)
-    except (ELFError, struct.error, ValueError, KeyError, IndexError) as exc:
-        raise AuditError(f"{name} is not a readable ELF file: {exc}.") from None
+    # pyelftools reports damaged files in many ways, asserts and overflows among them
+    except _DAMAGED as exc:
+        detail = " ".join(str(exc).split()).rstrip(".") or f"{type(exc).__name__} in pyelftools"
+        raise AuditError(f"{name} is not a readable ELF file: {detail}.") from None
 
 
 def _parse(data: bytes, name: str) -> ElfInfo:

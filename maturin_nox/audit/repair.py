@@ -138,7 +138,7 @@ def repair_wheel(
     decision = decide(analysis, requested_policy(compatibility), mode="repair", libs_dir=libs)
     for message in decision.messages:
         log.warning("%s", message)
-    wheel_text = contents.files[f"{contents.dist_info}/WHEEL"].decode("utf-8")
+    wheel_text = contents.text("WHEEL")
     fields = dict(line.split(":", 1) for line in wheel_text.splitlines() if ":" in line)
     pairs = dict.fromkeys(tag.rsplit("-", 1)[0] for tag in contents.wheel_tags())
     tags = [f"{pair}-{plat}" for pair in pairs for plat in decision.platform_tags]
