@@ -13,7 +13,6 @@ names the archive members that differ.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tempfile
 import zipfile
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Sequence, Tuple
 
 from .errors import MaturinNoxError
+from .gate import file_sha256
 from .options import BuildOptions
 
 __all__ = ["FromSdist", "ReleaseCheck", "check_from_sdist", "member_differences"]
@@ -76,14 +76,6 @@ class ReleaseCheck:
             + "; ".join(result.differences)
             + ": the sdist misses a file the build needs, or the build is not reproducible."
         ]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def member_differences(release: Path, rebuilt: Path) -> Tuple[str, ...]:
@@ -157,7 +149,7 @@ def check_from_sdist(
             other = rebuilt.get(wheel.name)
             if other is None:
                 results[wheel.name] = FromSdist(wheel.name, False, False)
-            elif _sha256(other) == _sha256(wheel):
+            elif file_sha256(other) == file_sha256(wheel):
                 results[wheel.name] = FromSdist(wheel.name, True, True)
             else:
                 diff = member_differences(wheel, other)

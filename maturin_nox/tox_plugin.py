@@ -14,7 +14,6 @@ This is the only module that imports tox; it holds no build logic.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from email.parser import HeaderParser
@@ -33,6 +32,7 @@ from tox.tox_env.runner import RunToxEnv
 from .builder import build, open_project
 from .common import TARGET_DIR_ENV
 from .errors import MaturinNoxError
+from .gate import file_sha256
 from .options import BuildOptions
 from .project import Project
 from .wheel import escape_name
@@ -228,7 +228,7 @@ class MaturinRunner(VirtualEnvRunner):
         # Our own marker rather than tox's .tox-info.json: tox's installer rewrites that
         # file while we would be holding it open, and the marker is written only on success.
         marker = self.env_dir / INSTALLED_MARKER
-        state = f"{wheel.name} {_sha256(wheel)}\n"
+        state = f"{wheel.name} {file_sha256(wheel)}\n"
         if _read(marker) == state and self._maturin_installed(wheel):
             log.warning("maturin-nox %s %s (already installed)", verb, wheel.name)
             self._install(deps, _CACHE, "package_deps")
@@ -251,7 +251,7 @@ class MaturinRunner(VirtualEnvRunner):
             self.journal["installpkg"] = {
                 "basename": wheel.name,
                 "type": "file",
-                "sha256": _sha256(wheel),
+                "sha256": file_sha256(wheel),
             }
 
     def _maturin_develop(
@@ -284,12 +284,3 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError:
         return ""
-
-
-def _sha256(path: Path) -> str:
-    """The file's sha256, streamed."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
