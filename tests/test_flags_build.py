@@ -358,19 +358,6 @@ def test_pgo_instrumented_phase_writes_profiles_when_trained(tmp_path: Path) -> 
     assert list(profiles.glob("*.profraw")), "the instrumented library wrote no profile"
 
 
-def test_generate_stubs_without_the_stub_generator_fails_before_cargo(
-    tmp_path: Path, cargo_log: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("maturin_nox.stubs") is not None:
-        pytest.skip("maturin_nox.stubs is installed: test_stubs covers --generate-stubs")
-    crate = copy_crate("pyo3-pure", tmp_path)
-    assert build(crate / "Cargo.toml", tmp_path / "o", "--generate-stubs") == 1
-    assert "--generate-stubs needs the stub generator" in capsys.readouterr().err
-    assert [c[0] for c in logged(cargo_log)] == ["metadata"]
-
-
 def test_the_command_line_aliases_build(tmp_path: Path) -> None:
     crate = copy_crate("pyo3-pure", tmp_path)
     env: Dict[str, str] = {k: v for k, v in os.environ.items() if k != "CARGO"}
