@@ -79,7 +79,11 @@ def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParse
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    parser = build_parser(list(sys.argv[1:]) if argv is None else argv)
+    given = list(sys.argv[1:]) if argv is None else list(argv)
+    if given in (["-V"], ["--version"]):  # before any command module is imported
+        print(f"maturin-nox {__version__}")
+        return 0
+    parser = build_parser(given)
     args = parser.parse_args(argv)
     # -v before the command counts as after it (maturin's -v is global)
     verbose = (getattr(args, "verbose", 0) or 0) + args.global_verbose
