@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
-from . import cargo, layout, sbom
+from . import cargo, layout, sbom, sccache
 from .atomic import write_text_atomic
 from .errors import BuildError
 from .interpreters import Interpreter, select
@@ -67,6 +67,7 @@ class BuildOptions:
     jobs: Optional[int] = None
     cwd: Optional[Path] = None
     editable: bool = False
+    sccache: Optional[bool] = None  # None: MATURIN_NOX_SCCACHE, [tool.maturin-nox], RUSTC_WRAPPER
 
     def replace(self, **changes: Any) -> BuildOptions:
         """A copy with some options changed."""
@@ -194,30 +195,32 @@ def compile_target(project: Project, target: BuildTarget, options: BuildOptions)
     strip = project.config.strip if options.strip is None else options.strip
     artifacts = cargo.Artifacts()
     _claim_target_dir(project, target_dir_for(project, target, options), profile)
-    for bin_name in bin_names(project, strip=strip):  # [None] unless bins need rustc args
-        cmd = cargo_command(
-            project,
-            cargo=cargo.cargo_executable(),
-            profile=profile,
-            target_dir=target_dir_for(project, target, options),
-            strip=strip,
-            cargo_args=options.cargo_args,
-            bin_name=bin_name,
-        )
-        env = cargo_env(project, target)
-        zig = options.zig or project.config.zig
-        if zig:
-            from .audit import zig_build_command
+    # sccache hook: wraps rustc when on, logs the cache's hits and misses afterwards
+    with sccache.measured(project, options.sccache, profile, target) as compiler_cache:
+        for bin_name in bin_names(project, strip=strip):  # [None] unless bins need rustc args
+            cmd = cargo_command(
+                project,
+                cargo=cargo.cargo_executable(),
+                profile=profile,
+                target_dir=target_dir_for(project, target, options),
+                strip=strip,
+                cargo_args=options.cargo_args,
+                bin_name=bin_name,
+            )
+            env = compiler_cache.env(cargo_env(project, target))
+            zig = options.zig or project.config.zig
+            if zig:
+                from .audit import zig_build_command
 
-            cmd, zig_env = zig_build_command(cmd)
-            env.update(zig_env)
-        result = cargo.run_build(
-            cmd, env=env, cwd=project.manifest_path.parent, quiet=options.quiet
-        )
-        artifacts.extend(result)
-        artifacts.linked_paths += [
-            p for p in result.linked_paths if p not in artifacts.linked_paths
-        ]
+                cmd, zig_env = zig_build_command(cmd)
+                env.update(zig_env)
+            result = cargo.run_build(
+                cmd, env=env, cwd=project.manifest_path.parent, quiet=options.quiet
+            )
+            artifacts.extend(result)
+            artifacts.linked_paths += [
+                p for p in result.linked_paths if p not in artifacts.linked_paths
+            ]
     own = cargo.Artifacts()
     own.extend(a for a in artifacts if a.package_id == project.package["id"])
     own.linked_paths = list(getattr(artifacts, "linked_paths", []))

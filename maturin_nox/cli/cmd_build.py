@@ -83,6 +83,18 @@ def add_build_arguments(parser: argparse.ArgumentParser, *, release_default: boo
     )
     parser.add_argument("-j", "--jobs", type=int, help="Build this many interpreters at once")
     parser.add_argument(
+        "--sccache",
+        action="store_true",
+        default=None,
+        help="Compile through sccache (a shared compile cache; store set by SCCACHE_* variables)",
+    )
+    parser.add_argument(
+        "--no-sccache",
+        dest="sccache",
+        action="store_false",
+        help="Do not compile through sccache, even when RUSTC_WRAPPER names it",
+    )
+    parser.add_argument(
         "cargo_args", nargs="*", metavar="-- CARGO_ARGS", help="Extra arguments for cargo"
     )
 
@@ -118,6 +130,7 @@ def build_options(args: argparse.Namespace, **extra: Any) -> BuildOptions:
         zig=args.zig,
         quiet=args.quiet,
         jobs=args.jobs,
+        sccache=getattr(args, "sccache", None),
     )
     kwargs.update(extra)
     return BuildOptions(**kwargs)
