@@ -13,6 +13,9 @@ sccache = true`` in pyproject.toml; with none of those, a ``RUSTC_WRAPPER`` that
 already names sccache keeps it on and only adds the report. An explicit "off"
 also takes such a ``RUSTC_WRAPPER`` away from cargo.
 
+When targets build in parallel, the first one compiles alone and the rest
+wait for it, so they fetch what it compiled instead of compiling it beside it.
+
 sccache cannot cache cdylib, bin and proc-macro crates, build scripts, or
 incremental compilations; release builds are therefore made non-incremental
 (``CARGO_INCREMENTAL=0``), while dev builds keep cargo's incremental default:
@@ -392,6 +395,7 @@ class _Batch:
         self.active = 0
         self.labels: List[str] = []
         self.before = Stats()
+        self.first_done = threading.Event()
 
 
 _batches: Dict[str, _Batch] = {}
@@ -433,7 +437,10 @@ def measured(
     """Use sccache for the cargo calls inside (``cache.env(env)``), then log its hits and misses.
 
     The server is started when none is running. Builds that overlap (``-j``) share
-    one server's counters, so they are reported together in one line when the last ends.
+    one server's counters, so they are reported together in one line when the last
+    ends. The first build of such a batch runs alone: the others wait until it is
+    done, so they find the crates it compiled in the cache instead of compiling the
+    same ones beside it (cargo's own jobs keep the cores busy meanwhile).
     """
     cache = prepare(project, option, profile)
     if not cache.switch.on:
@@ -443,15 +450,22 @@ def measured(
     key = str(cache.executable)
     with _batches_lock:
         batch = _batches.setdefault(key, _Batch())
-        if batch.active == 0:
+        first = batch.active == 0
+        if first:
             log.debug("Running rustc through sccache (%s): %s", cache.switch.source, key)
             start_server(cache.executable)
             batch.before = read_stats(cache.executable)
+            batch.first_done = threading.Event()
         batch.active += 1
         batch.labels.append(_label(target))
+        first_done = batch.first_done
     try:
+        if not first:
+            first_done.wait()
         yield cache
     finally:
+        if first:
+            first_done.set()
         with _batches_lock:
             batch.active -= 1
             if batch.active == 0:

@@ -236,6 +236,63 @@ def test_stats_are_read_from_sccache_json() -> None:
     assert stats - sccache.Stats(2, 1, 4, 2) == sccache.Stats(20, 7, 20, 0, 'Local disk: "/c"')
 
 
+# ------------------------------------------------------------- the server, for real
+
+
+@pytest.fixture()
+def own_server(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The real sccache on a free port with a local cache in tmp_path; stopped afterwards."""
+    exe = _sccache_exe()
+    clean_env.setenv("SCCACHE_SERVER_PORT", str(_free_port()))
+    clean_env.setenv("SCCACHE_DIR", str(tmp_path / "cache"))
+    for name in sccache.STORE_VARIABLES:
+        clean_env.delenv(name, raising=False)
+    try:
+        yield exe
+    finally:
+        subprocess.run([str(exe), "--stop-server"], capture_output=True, timeout=60)
+
+
+def test_overlapping_builds_wait_for_the_first_and_report_once(
+    tmp_path: Path, own_server: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With -j, the first target compiles alone so the others can hit what it compiled."""
+    import logging
+    import threading
+
+    caplog.set_level(logging.INFO, logger="maturin_nox")
+    project = _project(tmp_path, {"sccache": True})
+    spans: Dict[str, List[float]] = {}
+
+    def build(name: str, delay: float) -> None:
+        time.sleep(delay)
+        with sccache.measured(project, None, "release") as cache:
+            assert cache.env({})["RUSTC_WRAPPER"] == str(own_server)
+            start = time.monotonic()
+            time.sleep(0.5)
+            spans[name] = [start, time.monotonic()]
+
+    threads = [threading.Thread(target=build, args=("first", 0.0))]
+    threads += [threading.Thread(target=build, args=(f"next{n}", 0.2)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert spans["next0"][0] >= spans["first"][1] and spans["next1"][0] >= spans["first"][1]
+    assert spans["next0"][0] < spans["next1"][1]  # the others do overlap each other
+    lines = [r.getMessage() for r in caplog.records if "hits" in r.getMessage()]
+    assert lines == [
+        f'🗃️ sccache: 0 hits, 0 misses, 0 not cacheable (Local disk: "{tmp_path / "cache"}")'
+    ]
+
+
+def test_a_server_that_is_already_running_is_used(own_server: Path) -> None:
+    assert sccache.start_server(own_server) is True
+    assert sccache.start_server(own_server) is False  # "Address in use", and it answers
+    assert sccache.read_stats(own_server).hits == 0
+
+
 # ------------------------------------------------------------------ real builds
 
 PORT_LINE = re.compile(r"sccache(?: for ([^:]+))?: (\d+) hits, (\d+) misses, (\d+) not cacheable")
