@@ -90,7 +90,7 @@ STORE_VARIABLES: Tuple[str, ...] = (
     "SCCACHE_COS_BUCKET",
 )
 _TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off", "")
+_FALSE = ("0", "false", "no", "off")
 
 
 # --- is it on? ---------------------------------------------------------------------
@@ -168,7 +168,7 @@ def decide(
     if option is not None:
         return Switch(option, "--sccache" if option else "--no-sccache", external)
     raw = env.get(ENV_SWITCH)
-    if raw is not None:
+    if raw is not None and raw.strip():  # an empty variable is an unset one
         value = raw.strip().lower()
         if value not in _TRUE + _FALSE:
             raise ConfigError(
@@ -323,6 +323,13 @@ def read_stats(exe: Path) -> Stats:
         raise SccacheError(f"`{exe} --show-stats --stats-format=json` printed no JSON.") from None
 
 
+def _store_variables() -> List[str]:
+    """The variables set that ask sccache for a remote store."""
+    found = [v for v in STORE_VARIABLES if os.environ.get(v)]
+    gha = os.environ.get("SCCACHE_GHA_ENABLED", "").strip().lower()
+    return [v for v in found if v != "SCCACHE_GHA_ENABLED" or gha in _TRUE]
+
+
 def start_server(exe: Path) -> bool:
     """Start the sccache server unless one is running; True when this call started it."""
     proc = _run(exe, "--start-server")
@@ -332,7 +339,7 @@ def start_server(exe: Path) -> bool:
     # Usually "Address in use": a server is already listening. Only a working one will do.
     if _run(exe, "--show-stats", "--stats-format=json").returncode == 0:
         return False
-    store = [v for v in STORE_VARIABLES if os.environ.get(v)]
+    store = _store_variables()
     hint = f"; check {', '.join(store)}" if store else ""
     raise SccacheError(f"sccache could not start its server: {_last_line(proc)}{hint}.")
 
@@ -420,7 +427,7 @@ def _report(labels: Sequence[str], stats: Stats) -> None:
         f"{stats.not_cacheable} not cacheable{errors} ({stats.location})"
     )
     (log.warning if stats.errors else log.info)(line)
-    if stats.location.startswith("Local disk") and any(os.environ.get(v) for v in STORE_VARIABLES):
+    if stats.location.startswith("Local disk") and _store_variables():
         _warn_once(
             "The running sccache server uses the local disk although a remote store is "
             "configured: it was started before; run `sccache --stop-server` and build again."

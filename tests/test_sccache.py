@@ -77,6 +77,8 @@ def test_the_environment_wins_over_pyproject(tmp_path: Path, clean_env: pytest.M
     assert not sccache.decide(None, _project(tmp_path, {"sccache": True})).on
     clean_env.setenv(sccache.ENV_SWITCH, "true")
     assert sccache.decide(None, _project(tmp_path)).on
+    clean_env.setenv(sccache.ENV_SWITCH, "")  # empty is unset: pyproject decides
+    assert sccache.decide(None, _project(tmp_path, {"sccache": True})).on
 
 
 def test_pyproject_turns_it_on_under_tool_maturin_nox(
