@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ContextManager, Dict, List, Mapping, Optional, Tuple
 
-from . import cargo, faults
+from . import cargo, faults, sccache
 from .atomic import write_text_atomic
 from .compression import Compression
 from .errors import BuildError
@@ -226,20 +226,23 @@ def compile_target(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
             seed(target_dir, source)
     _claim_target_dir(project, target_dir, plan.triple.triple if plan.triple else None)
     output = cargo.CargoOutput()
-    env = cargo_env(project, target, plan.cross)
-    extra, env_changes = _rustflags(plan, env)
-    env.update(env_changes)
-    for bin_name in bin_names(plan):  # [None] unless bins need rustc args
-        cmd = cargo_command(
-            plan, target, cargo=cargo.cargo_executable(), bin_name=bin_name, extra=extra
-        )
-        run_env = env
-        if plan.zig:
-            from .audit import zig_build_command
+    requested = plan.options.sccache if plan.options is not None else None
+    # sccache hook: wraps rustc when on, logs the cache's hits and misses afterwards
+    with sccache.measured(project, requested, plan.profile, target) as compiler_cache:
+        env = compiler_cache.env(cargo_env(project, target, plan.cross))
+        extra, env_changes = _rustflags(plan, env)
+        env.update(env_changes)
+        for bin_name in bin_names(plan):  # [None] unless bins need rustc args
+            cmd = cargo_command(
+                plan, target, cargo=cargo.cargo_executable(), bin_name=bin_name, extra=extra
+            )
+            run_env = env
+            if plan.zig:
+                from .audit import zig_build_command
 
-            cmd, zig_env = zig_build_command(cmd)
-            run_env = {**env, **zig_env}
-        output += _run_cargo(plan, target_dir, cmd, run_env)
+                cmd, zig_env = zig_build_command(cmd)
+                run_env = {**env, **zig_env}
+            output += _run_cargo(plan, target_dir, cmd, run_env)
     own = output.of_package(str(project.package["id"]))
     if not own.artifacts:
         raise BuildError(f"cargo built nothing for {project.crate_name} ({project.manifest_path}).")

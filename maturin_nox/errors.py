@@ -19,6 +19,7 @@ __all__ = [
     "InterpreterError",
     "MaturinNoxError",
     "ProjectError",
+    "SccacheError",
     "UploadError",
     "VenvError",
     "WheelError",
@@ -70,6 +71,10 @@ class CargoError(MaturinNoxError):
 
 class BuildError(MaturinNoxError):
     """The build could not produce what was asked for."""
+
+
+class SccacheError(BuildError):
+    """sccache was asked for and cannot be used (not installed, server not starting)."""
 
 
 class WheelError(MaturinNoxError):

@@ -39,6 +39,7 @@ __all__ = [
     "evaluate",
     "file_sha256",
     "load_results",
+    "merge_results",
     "record_audit",
     "record_test",
 ]
@@ -259,6 +260,67 @@ def record_test(folder: StrPath, result: TestResult) -> None:
         entry = _entry(data, result.wheel, result.sha256)
         entry["tests"][result.executable] = {**asdict(result), "when": time.time()}
         _write(root, data)
+
+
+def merge_results(folder: StrPath, sources: Sequence[StrPath]) -> int:
+    """Add results recorded elsewhere (other CI jobs) to the folder's, for the wheels it holds.
+
+    A source is a results file, or a folder searched for them (CI downloads put each
+    job's file in a folder of its own). Only records for the bytes
+    of a wheel in ``folder`` are taken: test runs per interpreter, and the audit;
+    where both sides hold one, a failure wins, so merging never hides one.
+    Returns how many records (audits and test runs) were taken.
+    """
+    root = Path(folder)
+    wheels, _ = distributions(root)
+    shas = {w.name: file_sha256(w) for w in wheels}
+    added = 0
+    with exclusive(root / f"{RESULTS_FILE}.lock"):
+        data = load_results(root)
+        for path in _result_files(sources):
+            other = _read(path)
+            for name, record in other["wheels"].items():
+                if not isinstance(record, dict) or shas.get(name) != record.get("sha256"):
+                    continue  # another wheel, or other bytes of this one: says nothing here
+                entry = _entry(data, name, shas[name])
+                audit = record.get("audit")
+                if isinstance(audit, dict) and _overrides(entry.get("audit"), audit):
+                    entry["audit"] = audit
+                    added += 1
+                for exe, run in (record.get("tests") or {}).items():
+                    if isinstance(run, dict) and _overrides(entry["tests"].get(exe), run):
+                        entry["tests"][exe] = run
+                        added += 1
+        _write(root, data)
+    return added
+
+
+def _result_files(sources: Sequence[StrPath]) -> List[Path]:
+    """The results files named, or found in the folders named."""
+    files: List[Path] = []
+    for source in sources:
+        path = Path(source)
+        found = sorted(path.rglob(RESULTS_FILE)) if path.is_dir() else [path]
+        if not found or not found[0].is_file():
+            raise ConfigError(f"There is no results file ({RESULTS_FILE}) at {path} to merge.")
+        files += found
+    return files
+
+
+def _overrides(have: Any, new: Mapping[str, Any]) -> bool:
+    """Whether a merged record replaces the one held: none held yet, or a failure (which wins)."""
+    return not isinstance(have, dict) or (have.get("ok") is True and new.get("ok") is not True)
+
+
+def _read(path: Path) -> Dict[str, Any]:
+    """A results file under another name (as a CI artifact may be renamed)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ConfigError(f"{path} is not a maturin-nox results file (not JSON).") from None
+    if not isinstance(data, dict) or not isinstance(data.get("wheels"), dict):
+        raise ConfigError(f"{path} is not a maturin-nox results file.")
+    return data
 
 
 # --- the verdict -------------------------------------------------------------------

@@ -96,6 +96,8 @@ class BuildOptions:
     sbom_include: Tuple[str, ...] = ()
     generate_stubs: bool = False
     pgo: bool = False
+    # ours: compile through sccache (None: MATURIN_NOX_SCCACHE, [tool.maturin-nox], RUSTC_WRAPPER)
+    sccache: Optional[bool] = None
     # ours: build so that another location gives the same bytes (the release gate's builds)
     reproducible: bool = False
     source_date_epoch: Optional[int] = None  # the archives' timestamps; else $SOURCE_DATE_EPOCH
@@ -444,6 +446,20 @@ def add_build_arguments(parser: argparse.ArgumentParser, *, command: str = "buil
             action="store_true",
             default=_SUPPRESS,
             help="Link with zig (cargo-zigbuild) for the chosen manylinux version (default 2_17)",
+        )
+        add(
+            "--sccache",
+            action="store_true",
+            default=_SUPPRESS,
+            help="(ours) Compile through sccache (a shared compile cache; its store is set by "
+            "sccache's SCCACHE_* variables)",
+        )
+        add(
+            "--no-sccache",
+            dest="sccache",
+            action="store_false",
+            default=_SUPPRESS,
+            help="(ours) Do not compile through sccache, even when RUSTC_WRAPPER names it",
         )
         add(
             "--reproducible",

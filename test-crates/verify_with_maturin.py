@@ -41,6 +41,7 @@ CRATES = (
     "pyo3-bin",
     "with-data",
     "linked-lib",
+    "pyo3-deps",
 )
 # Extra `maturin build` arguments a crate needs under the reference tool.
 BUILD_ARGS: Dict[str, List[str]] = {}

@@ -333,3 +333,67 @@ def test_a_corrupted_wheel_blocks_the_upload(release_copy: Path, tmp_path: Path)
         assert server.files() == []
     recorded = json.loads((wheel.parent / gate.RESULTS_FILE).read_text())["wheels"][wheel.name]
     assert recorded["audit"]["ok"] is False and recorded["sha256"] == gate.file_sha256(wheel)
+
+
+# --- merging what CI jobs recorded: maturin-nox gate --merge --------------------------------
+
+
+def _gate(*args: str) -> subprocess.CompletedProcess:
+    from conftest import cli
+
+    return cli("gate", *args)
+
+
+def _job_results(folder: Path, root: Path, ok: bool = True) -> None:
+    """What each CI test job keeps: a results file for one wheel, in an artifact folder."""
+    for n, wheel in enumerate(sorted(folder.glob("*.whl"))):
+        job = root / f"results-{n}"
+        job.mkdir(parents=True)
+        copy = Path(shutil.copy2(wheel, job / wheel.name))
+        gate.record_audit(job, gate.audit_wheel(copy))
+        gate.record_test(job, passing_test(copy, ok=ok or n > 0, detail="" if ok else "exit 1"))
+        copy.unlink()  # the artifact holds the results file only
+
+
+@pytest.mark.slow
+def test_the_gate_command_passes_once_the_ci_jobs_results_are_merged(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    results = tmp_path_factory.mktemp("artifacts")
+    _job_results(folder, results)
+
+    blocked = _gate(str(folder), "--no-check")
+    assert blocked.returncode == 1
+    assert blocked.stderr.strip().splitlines()[-1] == (
+        f"💥 maturin-nox failed: 2 of 2 files in {folder} did not pass the publish gate."
+    )
+
+    passed = _gate(str(folder), "--merge", str(results))
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    # The first run audited the wheels itself and kept the verdicts: only the two
+    # test runs are news.
+    assert "Merged 2 recorded results from 1 source(s)" in passed.stdout
+    assert f"All 2 files in {folder} passed the publish gate" in passed.stdout
+    assert gate.evaluate(folder, check_metadata=False).ok  # kept in the folder's results
+
+
+@pytest.mark.slow
+def test_merging_never_hides_a_failure_recorded_elsewhere(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    record_all(folder)  # this folder says everything passed...
+    results = tmp_path_factory.mktemp("artifacts")
+    _job_results(folder, results, ok=False)  # ...a CI job saw one wheel fail
+    proc = _gate(str(folder), "--no-check", "--merge", str(results))
+    assert proc.returncode == 1
+    assert "failed its tests with CPython 3.12.1 (exit 1)." in proc.stdout
+
+
+def test_merging_from_a_folder_without_results_is_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "dist").mkdir()
+    proc = _gate(str(tmp_path / "dist"), "--merge", str(tmp_path / "nothing"))
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        "💥 maturin-nox failed: There is no results file (.maturin-nox-results.json) at "
+        f"{tmp_path / 'nothing'} to merge."
+    )

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..ci import PUBLISH_MODES, github_workflow, workflow_options
+from ..ci import DEFAULT_PLATFORMS, PLATFORMS, PUBLISH_MODES, github_workflow, workflow_options
 from ..errors import ConfigError
 
 __all__ = ["register", "run"]
@@ -14,7 +14,13 @@ __all__ = ["register", "run"]
 
 def run(args: argparse.Namespace) -> int:
     """Write the workflow to the output file, or print it for ``-o -``."""
-    options = workflow_options(args.manifest_path, publish=args.publish)
+    options = workflow_options(
+        args.manifest_path,
+        publish=args.publish,
+        platforms=args.platform or DEFAULT_PLATFORMS,
+        zig=args.zig,
+        sccache=args.sccache,
+    )
     text = github_workflow(options)
     if str(args.output) == "-":
         print(text, end="")
@@ -37,10 +43,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser = sub.add_parser(
         "generate-ci",
         help="Generate a CI workflow that builds, tests and publishes with the nox sessions",
-        description="Generate a GitHub Actions workflow: build, audit and test a wheel on Linux, "
-        "macOS and Windows for every Python that requires-python allows (with the project's "
-        "nox sessions), build the sdist, and on a tag publish everything, only if every job "
-        "passed.",
+        description="Generate a GitHub Actions workflow: build a wheel per platform and every "
+        "Python that requires-python allows with the project's nox sessions (rustc through "
+        "sccache on the GitHub Actions cache), audit and test each wheel in a job of its own, "
+        "build the sdist, and on a tag run the publish gate over everything and publish only "
+        "if it passed.",
     )
     parser.add_argument("ci", choices=["github"], help="The CI provider")
     parser.add_argument("-m", "--manifest-path", type=Path, help="Path to Cargo.toml")
@@ -53,6 +60,25 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         default="trusted",
         help="How the release job authenticates to PyPI: trusted publishing (OIDC, the default) "
         "or the PYPI_API_TOKEN secret",
+    )
+    parser.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        choices=list(PLATFORMS),
+        help="An OS and architecture to build and test on, with GitHub's native runner for it "
+        f"(repeatable; default: {', '.join(DEFAULT_PLATFORMS)})",
+    )
+    parser.add_argument(
+        "--zig",
+        action="store_true",
+        help="Link the Linux wheels with zig (cargo-zigbuild) for manylinux2014 (glibc 2.17)",
+    )
+    parser.add_argument(
+        "--no-sccache",
+        dest="sccache",
+        action="store_false",
+        help="Do not compile through sccache on the GitHub Actions cache",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="Print more")
     parser.set_defaults(func=run)
