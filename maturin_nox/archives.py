@@ -361,7 +361,7 @@ def _scan_tar(path: Path, limits: Limits, dest: Optional[Path] = None) -> _TarSc
         packed = os.fstat(raw.fileno()).st_size
         try:
             stream = _Capped(path, _decompressed(raw), packed, limits)
-            with tarfile.open(fileobj=stream, mode="r:") as tar:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=stream, mode="r:") as tar:
                 for info in _members(tar):
                     count += 1
                     stream.member = info.name
