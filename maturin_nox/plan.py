@@ -226,9 +226,6 @@ class Plan:
         """Whether wheels are audited against the manylinux/musllinux policies (Linux targets)."""
         if not sys.platform.startswith("linux"):
             return False
-        target = self.project.config.target
-        if target and "linux" not in target:
-            return False
         return self.compatibility not in ("linux", "off")
 
 
@@ -328,8 +325,6 @@ def cargo_command(
     cmd += ["--target-dir", str(plan.target_dir(target))]
     cmd += ["--message-format=json-render-diagnostics"]
     cmd += profile_args(plan.profile) + feature_args(project)
-    if project.config.target:
-        cmd += ["--target", project.config.target]
     cmd += project.cargo_flags()
     cmd += list(project.config.cargo_args) + list(plan.cargo_args)
     if rustc_args and cmd[1] == "rustc":

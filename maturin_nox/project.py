@@ -213,7 +213,7 @@ def load_project(
         all_features=all_features,
         no_default_features=no_default_features,
         flags=flags,
-        filter_platform=config.target or cargo.host_triple(),
+        filter_platform=cargo.host_triple(),
     )
     package = _find_package(meta, manifest)
     raw_manifest = load_toml(manifest)

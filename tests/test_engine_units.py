@@ -136,7 +136,7 @@ def test_config_reads_every_key_type_checked() -> None:
     assert cfg.strip and cfg.rustc_args == ("-C", "opt-level=1")
     with pytest.raises(ConfigError, match=r"pyproject.toml: tool.maturin.bindings is 'pyo4'"):
         _config({"bindings": "pyo4"})
-    with pytest.raises(ConfigError, match=r"tool.maturin.features must be a list of strings"):
+    with pytest.raises(ConfigError, match=r"tool.maturin.features must be a list of feature names"):
         _config({"features": [1]})
     with pytest.raises(ConfigError, match=r"tool.maturin.strip must be true or false"):
         _config({"strip": "yes"})
