@@ -267,20 +267,25 @@ def resolve_plan(
 
 
 def cargo_env(project: Project, target: BuildTarget) -> Dict[str, str]:
-    """Cargo's environment: the user's, plus what pyo3 needs unless the user set it."""
+    """Cargo's environment: the user's, plus what pyo3 needs unless the user set it.
+
+    ``PYO3_PYTHON`` is the interpreter as given (a venv's own ``python``, not the
+    file it links to), as maturin sets it, so a build script that runs it sees the
+    venv's packages. The target dir stays keyed on the real file (:func:`_fingerprint`).
+    """
     env = dict(os.environ)
     extra: Dict[str, str] = {}
     interp = target.interpreter
     if interp is not None and (
         project.bindings.needs_interpreter or project.bindings.kind == "bin"
     ):
-        real = os.path.realpath(interp.executable)
-        extra["PYO3_PYTHON"] = real
+        given = str(interp.executable)
+        extra["PYO3_PYTHON"] = given
         extra["PYO3_ENVIRONMENT_SIGNATURE"] = (
             f"{interp.implementation}-{interp.major}.{interp.minor}-{interp.pointer_width}bit"
         )
         if project.bindings.kind == "rust-cpython":
-            extra["PYTHON_SYS_EXECUTABLE"] = real
+            extra["PYTHON_SYS_EXECUTABLE"] = given
     if project.bindings.needs_interpreter:
         extra["PYO3_BUILD_EXTENSION_MODULE"] = "1"
     for key, value in extra.items():
