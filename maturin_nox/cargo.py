@@ -133,19 +133,29 @@ class Artifact:
 
 @dataclass(frozen=True)
 class CargoOutput:
-    """What cargo runs built: the artifacts, and the library folders build scripts linked against."""
+    """What cargo runs built: the artifacts, the library folders build scripts linked
+    against, and each build script's ``OUT_DIR`` (by package id)."""
 
     artifacts: Tuple[Artifact, ...] = ()
     linked_paths: Tuple[Path, ...] = ()
+    out_dirs: Tuple[Tuple[str, Path], ...] = ()
 
     def __add__(self, other: CargoOutput) -> CargoOutput:
-        linked = self.linked_paths + tuple(p for p in other.linked_paths if p not in self.linked_paths)
-        return CargoOutput(self.artifacts + other.artifacts, linked)
+        linked = self.linked_paths + tuple(
+            p for p in other.linked_paths if p not in self.linked_paths
+        )
+        out_dirs = dict(self.out_dirs)
+        out_dirs.update(other.out_dirs)
+        return CargoOutput(self.artifacts + other.artifacts, linked, tuple(out_dirs.items()))
 
     def of_package(self, package_id: str) -> CargoOutput:
-        """Only the artifacts of one package (the project's own)."""
+        """Only the artifacts of one package (the project's own); linked paths and OUT_DIRs stay."""
         own = tuple(a for a in self.artifacts if a.package_id == package_id)
-        return CargoOutput(own, self.linked_paths)
+        return CargoOutput(own, self.linked_paths, self.out_dirs)
+
+    def out_dir(self, package_id: str) -> Optional[Path]:
+        """The ``OUT_DIR`` the build script of a package wrote into, if it has one."""
+        return dict(self.out_dirs).get(package_id)
 
     def cdylib(self) -> Optional[Path]:
         """The shared library a ``--crate-type cdylib`` build produced, if any."""
@@ -204,6 +214,7 @@ def _read_messages(proc: subprocess.Popen[str], cmd: List[str]) -> CargoOutput:
     """Collect the artifacts and linked paths from cargo's JSON messages until it exits."""
     artifacts: List[Artifact] = []
     linked_paths: List[Path] = []
+    out_dirs: Dict[str, Path] = {}
     assert proc.stdout is not None
     for line in proc.stdout:
         if not line.startswith("{"):
@@ -213,6 +224,8 @@ def _read_messages(proc: subprocess.Popen[str], cmd: List[str]) -> CargoOutput:
         except json.JSONDecodeError:
             continue
         if msg.get("reason") == "build-script-executed":
+            if msg.get("out_dir") and msg.get("package_id"):
+                out_dirs[str(msg["package_id"])] = Path(msg["out_dir"])
             for linked in msg.get("linked_paths", ()):
                 # "native=/path", "dependency=/path" or a bare path
                 path = Path(linked.split("=", 1)[1] if "=" in linked else linked)
@@ -238,4 +251,4 @@ def _read_messages(proc: subprocess.Popen[str], cmd: List[str]) -> CargoOutput:
         raise CargoError(
             f"`{shown}` failed with exit code {code}; cargo's errors are shown above.", cmd
         )
-    return CargoOutput(tuple(artifacts), tuple(linked_paths))
+    return CargoOutput(tuple(artifacts), tuple(linked_paths), tuple(out_dirs.items()))

@@ -172,6 +172,8 @@ def wheel_payload(
         files.update(introspection_stubs(project, target, files, replace=plan.editable))
     files.update(layout.data_files(project, data_dir))
     files.update(layout.include_files(project, "wheel"))
+    if project.config.out_dir_includes:
+        files.update(layout.out_dir_files(project, _out_dirs_by_name(project, output)))
     platforms: List[str] = [platform_tag(target.interpreter)]
     policy: Optional[str] = None
     if audit and plan.audits:
@@ -189,6 +191,12 @@ def wheel_payload(
         policy,
         tag,
     )
+
+
+def _out_dirs_by_name(project: Project, output: CargoOutput) -> Dict[str, Path]:
+    """The OUT_DIRs of this build's build scripts, by package name (as maturin keys them)."""
+    names = {str(p["id"]): str(p["name"]) for p in project.cargo_metadata.get("packages", [])}
+    return {names[pid]: path for pid, path in output.out_dirs if pid in names}
 
 
 def _audited(
