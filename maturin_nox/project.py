@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import keyword
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
@@ -113,7 +114,7 @@ class Project:
         return self.python_source / self.module_name.split(".")[0]
 
     def cargo_flags(self) -> List[str]:
-        """Flags shared by every cargo call: --locked, --frozen, --offline, --config."""
+        """Flags shared by every cargo call: --locked, --frozen, --offline, --config, -Z."""
         return _cargo_flags(self.config)
 
 
@@ -128,7 +129,14 @@ def _lib_target(package: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
 def locate_manifests(
     manifest_path: Optional[Path] = None, cwd: Optional[Path] = None
 ) -> Tuple[Path, Optional[Path]]:
-    """Find the crate's Cargo.toml and the pyproject.toml that goes with it."""
+    """Find the crate's Cargo.toml and the pyproject.toml that goes with it, as maturin does.
+
+    With ``-m``, the pyproject.toml is the first one found from the manifest's
+    folder upwards, up to the folder holding the cargo workspace root. Without
+    it: ``./pyproject.toml``'s ``manifest-path``, else the ``maturin new --src``
+    layout (``rust/Cargo.toml`` beside ``src/<package>/__init__.py``), else
+    ``./Cargo.toml``.
+    """
     cwd = (cwd or Path.cwd()).resolve()
     if manifest_path is not None:
         manifest = (cwd / manifest_path).resolve()
@@ -139,14 +147,14 @@ def locate_manifests(
         pyproject = _pyproject_for(manifest)
         if pyproject is not None and pyproject.parent == manifest.parent:
             # a workspace root whose pyproject.toml names the member to build
-            rel = load_toml(pyproject).get("tool", {}).get("maturin", {}).get("manifest-path")
+            rel = _maturin_table(pyproject).get("manifest-path")
             if isinstance(rel, str) and "package" not in load_toml(manifest):
                 return locate_manifests(None, manifest.parent)
         return manifest, pyproject
     pyproject = cwd / "pyproject.toml"
     if pyproject.is_file():
-        data = load_toml(pyproject)
-        rel = data.get("tool", {}).get("maturin", {}).get("manifest-path")
+        table = _maturin_table(pyproject)
+        rel = table.get("manifest-path")
         if isinstance(rel, str):
             manifest = (cwd / rel).resolve()
             if not manifest.is_file():
@@ -156,28 +164,88 @@ def locate_manifests(
                     "tool.maturin.manifest-path",
                 )
             return manifest, pyproject
+        src_layout = cwd / "rust" / "Cargo.toml"
+        if src_layout.is_file() and (
+            table.get("python-source") is not None or _src_packages(cwd, load_toml(pyproject))
+        ):
+            log.debug("Python-first src layout: building %s", src_layout)
+            return src_layout, pyproject
     manifest = cwd / "Cargo.toml"
     if not manifest.is_file():
         raise ProjectError(
-            f"No Cargo.toml in {cwd}: run maturin-nox in a Rust project or pass -m/--manifest-path.",
+            f"No Cargo.toml in {cwd} (nor rust/Cargo.toml beside src/<package>/__init__.py): "
+            "run maturin-nox in a Rust project or pass -m/--manifest-path.",
             manifest,
         )
     return manifest, pyproject if pyproject.is_file() else None
 
 
-def _pyproject_for(manifest: Path) -> Optional[Path]:
-    """The pyproject.toml beside the manifest, or one above it whose manifest-path names it."""
-    beside = manifest.parent / "pyproject.toml"
-    if beside.is_file():
-        return beside
+def _maturin_table(pyproject: Path) -> Mapping[str, Any]:
+    tool = load_toml(pyproject).get("tool", {})
+    table = tool.get("maturin", {}) if isinstance(tool, dict) else {}
+    return table if isinstance(table, dict) else {}
+
+
+def _src_packages(root: Path, pyproject: Mapping[str, Any]) -> bool:
+    """Whether ``src/`` holds the project's package (or a python-packages entry): the src layout."""
+    project = pyproject.get("project", {})
+    name = project.get("name") if isinstance(project, dict) else None
+    if not isinstance(name, str):
+        return False
+    tool = pyproject.get("tool", {})
+    table = tool.get("maturin", {}) if isinstance(tool, dict) else {}
+    packages = table.get("python-packages", []) if isinstance(table, dict) else []
+    names = [name.replace("-", "_")]
+    names += [p for p in packages if isinstance(p, str)] if isinstance(packages, list) else []
+    return any((root / "src" / n / "__init__.py").is_file() for n in names)
+
+
+def _workspace_root(manifest: Path) -> Path:
+    """The folder of the cargo workspace root the manifest belongs to (its own when alone).
+
+    Read from the manifests as cargo finds it (``package.workspace``, else the
+    nearest ``[workspace]`` above that does not exclude the crate), without
+    running cargo: the pyproject.toml search needs it before ``cargo metadata``.
+    """
+    data = load_toml(manifest)
+    if isinstance(data.get("workspace"), dict):
+        return manifest.parent
+    package = data.get("package", {})
+    explicit = package.get("workspace") if isinstance(package, dict) else None
+    if isinstance(explicit, str):
+        return (manifest.parent / explicit).resolve()
     for folder in manifest.parent.parents:
+        candidate = folder / "Cargo.toml"
+        if not candidate.is_file():
+            continue
+        try:
+            workspace = load_toml(candidate).get("workspace")
+        except ProjectError:
+            continue
+        if not isinstance(workspace, dict):
+            continue
+        excluded = workspace.get("exclude", [])
+        for entry in excluded if isinstance(excluded, list) else []:
+            if isinstance(entry, str) and (
+                manifest.parent == (folder / entry).resolve()
+                or (folder / entry).resolve() in manifest.parent.parents
+            ):
+                return manifest.parent
+        return folder
+    return manifest.parent
+
+
+def _pyproject_for(manifest: Path) -> Optional[Path]:
+    """maturin's search: the first pyproject.toml from the manifest's folder up to the
+    folder that holds the workspace root (so a crate in ``rust/`` finds ``./pyproject.toml``)."""
+    limit = _workspace_root(manifest).parent
+    for folder in (manifest.parent, *manifest.parent.parents):
+        if folder != limit and limit not in folder.parents:
+            break
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
-            rel = load_toml(candidate).get("tool", {}).get("maturin", {}).get("manifest-path")
-            if isinstance(rel, str) and (folder / rel).resolve() == manifest:
-                return candidate
-        if (folder / ".git").exists():
-            break
+            log.debug("Found pyproject.toml at %s", candidate)
+            return candidate
     return None
 
 
@@ -221,7 +289,7 @@ def load_project(
         meta, package, bindings or config.bindings, manifest, pyproject_path
     )
     module_name = _module_name(config, raw_manifest, pyproject, package)
-    python_source, mixed = _python_source(root, config, module_name, pyproject_path)
+    python_source, mixed = _python_source(root, config, module_name, pyproject_path, pyproject)
     core = resolve_metadata(cargo_package=package, pyproject=pyproject, project_root=root)
     return Project(
         root=root,
@@ -243,9 +311,12 @@ def load_project(
 
 
 def _cargo_flags(config: MaturinConfig) -> List[str]:
+    """The flags every cargo call of the project gets, ``cargo metadata`` included (as maturin)."""
     flags = [f"--{name}" for name in ("frozen", "locked", "offline") if getattr(config, name)]
     for cfg in config.config:
         flags += ["--config", cfg]
+    for flag in config.unstable_flags:  # tool.maturin.unstable-flags: cargo -Z (nightly cargo)
+        flags += ["-Z", flag]
     return flags
 
 
@@ -399,20 +470,40 @@ def _module_name_unchecked(
 
 
 def _python_source(
-    root: Path, config: MaturinConfig, module_name: str, pyproject_path: Optional[Path]
+    root: Path,
+    config: MaturinConfig,
+    module_name: str,
+    pyproject_path: Optional[Path],
+    pyproject: Optional[Mapping[str, Any]] = None,
 ) -> Tuple[Path, bool]:
-    source = root / config.python_source if config.python_source else root
-    if config.python_source and not source.is_dir():
-        raise ConfigError(
-            f"{pyproject_path}: tool.maturin.python-source is {config.python_source!r}, but {source} does not exist.",
-            pyproject_path,
-            "tool.maturin.python-source",
-        )
-    top = module_name.split(".")[0]
-    mixed = (source / top).is_dir()
+    """The folder holding the Python package, and whether the project is mixed (maturin's rules).
+
+    ``python-source`` when set (normalised: ``../python`` is the folder beside the
+    project); else ``src/`` in the ``maturin new --src`` layout; else the project root.
+    A folder named after the module that holds a Cargo.toml and no ``__init__.py`` is
+    a crate, not a Python package.
+    """
+    if config.python_source:
+        source = Path(os.path.normpath(root / config.python_source))
+        if not source.is_dir():
+            raise ConfigError(
+                f"{pyproject_path}: tool.maturin.python-source is {config.python_source!r}, but {source} does not exist.",
+                pyproject_path,
+                "tool.maturin.python-source",
+            )
+    elif (
+        pyproject is not None
+        and (root / "rust" / "Cargo.toml").is_file()
+        and _src_packages(root, pyproject)
+    ):
+        source = root / "src"
+    else:
+        source = root
+    top = source / module_name.split(".")[0]
+    mixed = top.is_dir() and ((top / "__init__.py").is_file() or not (top / "Cargo.toml").is_file())
     if config.python_source and not mixed:
         log.warning(
             f"{pyproject_path}: tool.maturin.python-source is {config.python_source!r}, "
-            f"but it holds no package folder {top!r}; building a pure Rust layout."
+            f"but it holds no package folder {top.name!r}; building a pure Rust layout."
         )
     return source, mixed
