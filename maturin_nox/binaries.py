@@ -18,16 +18,15 @@ __all__ = ["binary_files", "executables", "links_python"]
 
 
 def links_python(project: Project) -> bool:
-    """Whether a binary crate embeds Python through pyo3/pyo3-ffi: its wheels are then per interpreter."""
+    """Whether a binary crate embeds Python through pyo3/pyo3-ffi: its wheels are then per interpreter.
+
+    Read from the crate's own graph: a pyo3 that only a sibling workspace member
+    turns on does not count (maturin tags such a binary ``py3-none``).
+    """
     if project.bindings.kind != "bin":
         return False
-    from .project import reachable_dependencies
-
-    meta = getattr(project, "cargo_metadata", None)  # stand-in projects in unit tests have none
-    if not meta:
-        return False
-    deps = reachable_dependencies(meta, str(project.package["id"]))
-    return "pyo3" in deps or "pyo3-ffi" in deps
+    crates = project.bindings.features_of()
+    return "pyo3" in crates or "pyo3-ffi" in crates
 
 
 def executables(project: Project, artifacts: Sequence[Artifact]) -> Dict[str, Path]:

@@ -15,7 +15,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
 from . import faults
 from .errors import CargoError
@@ -24,6 +24,7 @@ __all__ = [
     "Artifact",
     "CargoOutput",
     "cargo_executable",
+    "host_cfg",
     "host_triple",
     "metadata",
     "run_build",
@@ -46,24 +47,68 @@ def cargo_executable() -> str:
 
 
 _HOST: Optional[str] = None
+_HOST_CFG: Optional[FrozenSet[Tuple[str, Optional[str]]]] = None
+
+
+def _rustc() -> str:
+    return os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
 
 
 def host_triple() -> str:
-    """The host target triple, from ``rustc -vV``."""
-    global _HOST
+    """The host target triple, with the host's cfg values from the same ``rustc`` call."""
+    global _HOST, _HOST_CFG
     if _HOST is None:
-        rustc = os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
+        try:  # one call for both (rustc 1.84+)
+            out = subprocess.run(
+                [_rustc(), "--print", "host-tuple", "--print", "cfg"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.splitlines()
+            if out and "=" not in out[0] and "-" in out[0]:
+                _HOST, _HOST_CFG = out[0].strip(), _parse_cfg(out[1:])
+                return _HOST
+        except (OSError, subprocess.CalledProcessError):
+            pass
         try:
-            out = subprocess.run([rustc, "-vV"], capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [_rustc(), "-vV"], capture_output=True, text=True, check=True
+            ).stdout.splitlines()
         except (OSError, subprocess.CalledProcessError):
             raise CargoError("`rustc -vV` failed; is Rust installed?") from None
-        for line in out.splitlines():
+        for line in out:
             if line.startswith("host:"):
                 _HOST = line.split(":", 1)[1].strip()
                 break
         else:
             raise CargoError("`rustc -vV` did not print the host triple.")
     return _HOST
+
+
+def host_cfg() -> FrozenSet[Tuple[str, Optional[str]]]:
+    """The host's ``rustc --print cfg`` values (``("unix", None)``, ``("target_os", "linux")``)."""
+    global _HOST_CFG
+    host_triple()
+    if _HOST_CFG is None:
+        try:
+            out = subprocess.run(
+                [_rustc(), "--print", "cfg"], capture_output=True, text=True, check=True
+            ).stdout.splitlines()
+        except (OSError, subprocess.CalledProcessError):
+            raise CargoError("`rustc --print cfg` failed; is Rust installed?") from None
+        _HOST_CFG = _parse_cfg(out)
+    return _HOST_CFG
+
+
+def _parse_cfg(lines: Sequence[str]) -> FrozenSet[Tuple[str, Optional[str]]]:
+    out: Set[Tuple[str, Optional[str]]] = set()
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        key, sep, value = line.partition("=")
+        out.add((key, value.strip('"') if sep else None))
+    return frozenset(out)
 
 
 def metadata(

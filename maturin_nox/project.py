@@ -11,15 +11,17 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from . import cargo
-from .config import BINDINGS, MaturinConfig
+from .config import BINDINGS, ConditionalFeature, MaturinConfig
+from .crate_graph import crate_dependencies
 from .errors import ConfigError, ProjectError
 from .metadata import CoreMetadata, resolve_metadata
+from .stable_abi import PYO3_CRATES, crate_stable_abis
 from .toml import load_toml
 
-__all__ = ["Bindings", "Project", "load_project", "locate_manifests", "reachable_dependencies"]
+__all__ = ["Bindings", "Project", "load_project", "locate_manifests"]
 
 log = logging.getLogger("maturin_nox")
 
@@ -34,11 +36,24 @@ _BINDING_CRATES = (
 
 @dataclass(frozen=True)
 class Bindings:
-    """What kind of Python module the crate makes, and whether it targets the stable ABI."""
+    """What kind of Python module the crate makes, and whether it targets a stable ABI.
+
+    ``abi3``/``abi3_min`` are what the crate's own features select before any
+    interpreter is known (maturin's default: ``abi3``, else ``abi3t``); the plan
+    picks the stable ABI of a build from ``crate_features`` and its interpreters
+    (:mod:`maturin_nox.stable_abi`). ``crate_features`` holds the bindings
+    crates (pyo3, pyo3-ffi, cpython, uniffi) in the crate's own graph, with the
+    features the crate's build turns on.
+    """
 
     kind: str
     abi3: bool = False
     abi3_min: Optional[Tuple[int, int]] = None
+    crate_features: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+
+    def features_of(self) -> Dict[str, Tuple[str, ...]]:
+        """The bindings crates of the crate's graph and their features."""
+        return dict(self.crate_features)
 
     @property
     def needs_interpreter(self) -> bool:
@@ -70,6 +85,8 @@ class Project:
     features: Tuple[str, ...]
     all_features: bool
     no_default_features: bool
+    # features for some interpreters only (tool.maturin.features tables); the plan applies them
+    conditional_features: Tuple[ConditionalFeature, ...] = ()
 
     @property
     def name(self) -> str:
@@ -271,7 +288,10 @@ def load_project(
             f"Unknown bindings {bindings!r} (from -b/--bindings); use one of {', '.join(BINDINGS)}.",
             key="bindings",
         )
-    all_feats = tuple(dict.fromkeys([*config.features, *_split_features(features)]))
+    # as maturin: features given here replace the table's (its conditional ones too)
+    chosen = _split_features(features) if features else list(config.features)
+    all_feats = tuple(dict.fromkeys(chosen))
+    conditional = () if features else config.conditional_features
     all_features = all_features or config.all_features
     no_default_features = no_default_features or config.no_default_features
     flags = _cargo_flags(config)
@@ -286,7 +306,14 @@ def load_project(
     package = _find_package(meta, manifest)
     raw_manifest = load_toml(manifest)
     detected = _detect_bindings(
-        meta, package, bindings or config.bindings, manifest, pyproject_path
+        meta,
+        package,
+        bindings or config.bindings,
+        manifest,
+        pyproject_path,
+        features=all_feats,
+        all_features=all_features,
+        no_default_features=no_default_features,
     )
     module_name = _module_name(config, raw_manifest, pyproject, package)
     python_source, mixed = _python_source(root, config, module_name, pyproject_path, pyproject)
@@ -307,6 +334,7 @@ def load_project(
         features=all_feats,
         all_features=all_features,
         no_default_features=no_default_features,
+        conditional_features=conditional,
     )
 
 
@@ -338,47 +366,25 @@ def _find_package(meta: Mapping[str, Any], manifest: Path) -> Mapping[str, Any]:
     )
 
 
-def reachable_dependencies(meta: Mapping[str, Any], root_id: str) -> Dict[str, Mapping[str, Any]]:
-    """The resolve nodes reachable from the crate through normal dependencies, by package name."""
-    resolve = meta.get("resolve") or {}
-    nodes = {n["id"]: n for n in resolve.get("nodes", [])}
-    names = {p["id"]: p["name"] for p in meta.get("packages", [])}
-    seen: Set[str] = set()
-    stack = [root_id]
-    out: Dict[str, Mapping[str, Any]] = {}
-    while stack:
-        node_id = stack.pop()
-        if node_id in seen or node_id not in nodes:
-            continue
-        seen.add(node_id)
-        out.setdefault(names.get(node_id, ""), nodes[node_id])
-        for dep in nodes[node_id].get("deps", []):
-            kinds = [k.get("kind") for k in dep.get("dep_kinds", [{"kind": None}])]
-            if None in kinds:
-                stack.append(dep["pkg"])
-    return out
-
-
-def _abi3(node: Mapping[str, Any]) -> Tuple[bool, Optional[Tuple[int, int]]]:
-    feats = set(node.get("features", []))
-    versions = sorted(
-        (int(f[len("abi3-py") :][0]), int(f[len("abi3-py") + 1 :]))
-        for f in feats
-        if f.startswith("abi3-py") and f[len("abi3-py") :].isdigit()
-    )
-    if versions:
-        return True, versions[0]
-    return ("abi3" in feats), None
-
-
 def _detect_bindings(
     meta: Mapping[str, Any],
     package: Mapping[str, Any],
     requested: Optional[str],
     manifest: Path,
     pyproject_path: Optional[Path],
+    *,
+    features: Sequence[str] = (),
+    all_features: bool = False,
+    no_default_features: bool = False,
 ) -> Bindings:
-    deps = reachable_dependencies(meta, package["id"])
+    """The bindings kind, from the crate's own graph (not the workspace's unified one)."""
+    deps = crate_dependencies(
+        meta,
+        str(package["id"]),
+        features=features,
+        all_features=all_features,
+        no_default_features=no_default_features,
+    )
     has_lib = _lib_target(package) is not None
     has_bin = any("bin" in t.get("kind", []) for t in package.get("targets", []))
     found = next((kind for crate, kind in _BINDING_CRATES if crate in deps), None)
@@ -412,16 +418,12 @@ def _detect_bindings(
             manifest,
             "bindings",
         )
-    abi3, abi3_min = False, None
-    if kind in ("pyo3", "pyo3-ffi", "bin"):
-        for crate in ("pyo3", "pyo3-ffi"):
-            if crate in deps:
-                abi3, abi3_min = _abi3(deps[crate])
-                if abi3:
-                    break
-    if kind == "bin":
-        abi3, abi3_min = False, None
-    return Bindings(kind, abi3, abi3_min)
+    crates = tuple((c, tuple(deps[c])) for c, _ in _BINDING_CRATES if c in deps)
+    abi3t, abi3 = crate_stable_abis({c: deps[c] for c in PYO3_CRATES if c in deps})
+    default = (abi3 or abi3t) if kind in ("pyo3", "pyo3-ffi") else None
+    if default is None:
+        return Bindings(kind, crate_features=crates)
+    return Bindings(kind, True, default.min_version, crates)
 
 
 def _module_name(
