@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ContextManager, List, Mapping, Optional, Tuple
 
-from . import cargo, faults
+from . import cargo, faults, pyo3_config
 from .atomic import write_text_atomic
 from .errors import BuildError
 from .interpreters import Interpreter
@@ -166,7 +166,8 @@ def _stop(futures: List[Future[_Staged]]) -> None:
 
 def _for(wheel: BuiltWheel) -> str:
     if wheel.abi3:
-        return f" for abi3 Python ≥ {wheel.target.python_tag[2]}.{wheel.target.python_tag[3:]}"
+        kind = wheel.target.abi_tag.split(".")[-1]  # abi3, or abi3t for "abi3.abi3t"
+        return f" for {kind} Python ≥ {wheel.target.python_tag[2]}.{wheel.target.python_tag[3:]}"
     if wheel.target.interpreter is not None and wheel.target.abi_tag != "none":
         i = wheel.target.interpreter
         return f" for {i.implementation.replace('cpython', 'CPython').replace('pypy', 'PyPy')} {i.major}.{i.minor}"
@@ -179,7 +180,7 @@ def compile_target(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
     target_dir = plan.target_dir(target)
     _claim_target_dir(project, target_dir)
     output = cargo.CargoOutput()
-    env = cargo_env(project, target)
+    env = {**cargo_env(project, target), **pyo3_config.config_env(plan, target)}
     for bin_name in bin_names(project, strip=plan.strip):  # [None] unless bins need rustc args
         cmd = cargo_command(plan, target, cargo=cargo.cargo_executable(), bin_name=bin_name)
         run_env = env

@@ -179,7 +179,7 @@ def wheel_payload(
     if audit and plan.audits:
         assert workdir is not None, "an audited payload needs a folder for repaired copies"
         platforms, policy, files = _audited(plan, files, workdir, output.linked_paths, platforms[0])
-    tags = tuple(target.tag(p) for p in platforms)
+    tags = tuple(target.tags(platforms))
     tag = "-".join([target.python_tag, target.abi_tag, ".".join(platforms)])
     return WheelPayload(
         project.name,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from .errors import BuildError
+from .stable_abi import PYO3_CRATES, StableAbi, crate_stable_abis, select_stable_abi
 
 if TYPE_CHECKING:
     from .config import MaturinConfig
@@ -35,6 +36,7 @@ __all__ = [
     "cargo_command",
     "cargo_env",
     "choose_interpreters",
+    "conditional_features",
     "feature_args",
     "plan_targets",
     "platform_tag",
@@ -46,92 +48,167 @@ __all__ = [
 
 @dataclass(frozen=True)
 class BuildTarget:
-    """What one wheel is built for, and where cargo keeps its build."""
+    """What one wheel is built for, and where cargo keeps its build.
+
+    ``features`` are the conditional ``tool.maturin.features`` that apply to the
+    target's interpreter (maturin's ``python-version``/``python-implementation``
+    tables), on top of the project's; the key tells builds with other features apart.
+    """
 
     key: str
     python_tag: str
-    abi_tag: str
+    abi_tag: str  # compressed: "abi3.abi3t" for an abi3t wheel
     interpreter: Optional[Interpreter]
     serves: Tuple[Interpreter, ...] = field(default=())
     ext_suffix: Optional[str] = None
+    features: Tuple[str, ...] = ()
 
     def tag(self, platform: str) -> str:
-        """The wheel tag for a platform tag, e.g. ``cp312-cp312-linux_x86_64``."""
+        """The wheel tag for a platform tag, e.g. ``cp312-cp312-linux_x86_64`` (compressed)."""
         return f"{self.python_tag}-{self.abi_tag}-{platform}"
+
+    def tags(self, platforms: Sequence[str]) -> List[str]:
+        """The single tags the wheel declares: every ABI tag with every platform tag."""
+        return [
+            f"{self.python_tag}-{abi}-{p}" for abi in self.abi_tag.split(".") for p in platforms
+        ]
 
     @property
     def abi3(self) -> bool:
-        """Whether this wheel targets the stable ABI."""
-        return self.abi_tag == "abi3"
+        """Whether this wheel targets a stable ABI (abi3 or abi3t): one wheel for many interpreters."""
+        return self.abi_tag.split(".")[0] == "abi3"
 
 
 def _fingerprint(interpreter: Interpreter) -> str:
     # Key on the real executable: venvs of one base interpreter share a build.
+    if not interpreter.runnable:  # described from its version: one build per version
+        return hashlib.sha256(interpreter.display().encode()).hexdigest()[:10]
     real = os.path.realpath(interpreter.executable)
     return hashlib.sha256(real.encode()).hexdigest()[:10]
 
 
+def _keyed(key: str, features: Sequence[str]) -> str:
+    """A target key told apart by its conditional features (a cargo build per feature set)."""
+    if not features:
+        return key
+    return f"{key}-f{hashlib.sha256(','.join(sorted(features)).encode()).hexdigest()[:8]}"
+
+
+def conditional_features(project: Project, interp: Optional[Interpreter]) -> Tuple[str, ...]:
+    """The project's conditional features that apply to an interpreter (none without one)."""
+    if interp is None:
+        return ()
+    found = [
+        c.feature
+        for c in project.conditional_features
+        if c.applies(interp.major, interp.minor, interp.implementation)
+    ]
+    return tuple(f for f in dict.fromkeys(found) if f not in project.features)
+
+
+def _stable_abi(project: Project, interpreters: Sequence[Interpreter]) -> Optional[StableAbi]:
+    """The stable ABI of this build: the crate's features, plus conditional pyo3 features that
+    apply to any of the interpreters (as maturin's upgrade_bridge_stable_abi)."""
+    bindings = project.bindings
+    crates = {c: f for c, f in bindings.features_of().items() if c in PYO3_CRATES}
+    if not crates:  # a project made without its graph (unit tests): the detected abi3
+        return StableAbi("abi3", bindings.abi3_min) if bindings.abi3 else None
+    extra: Dict[str, List[str]] = {}
+    for interp in interpreters:
+        for feature in conditional_features(project, interp):
+            crate, _, name = feature.partition("/")
+            if name and crate in crates:
+                extra.setdefault(crate, []).append(name)
+    abi3t, abi3 = crate_stable_abis(crates, extra)
+    return select_stable_abi(abi3t, abi3, interpreters)
+
+
 def plan_targets(project: Project, interpreters: Sequence[Interpreter]) -> List[BuildTarget]:
-    """One target per interpreter, one for an abi3 group, or one interpreter-free target."""
+    """One target per interpreter, one for a stable-ABI group, or one interpreter-free target."""
     bindings = project.bindings
     if bindings.kind == "bin" and interpreters and _embeds_python(project):
         # maturin tags a binary that embeds Python per interpreter (cp312-cp312), not py3-none
-        return [
-            BuildTarget(
-                f"bin-{i.python_tag}-{i.abi_tag}-{_fingerprint(i)}",
-                i.python_tag,
-                i.abi_tag,
-                i,
-                (i,),
-            )
-            for i in interpreters
-        ]
+        bins = []
+        for i in interpreters:
+            feats = conditional_features(project, i)
+            key = _keyed(f"bin-{i.python_tag}-{i.abi_tag}-{_fingerprint(i)}", feats)
+            bins.append(BuildTarget(key, i.python_tag, i.abi_tag, i, (i,), features=feats))
+        return bins
     if not bindings.needs_interpreter:
         serves = tuple(interpreters)
+        first = interpreters[0] if interpreters else None
+        feats = conditional_features(project, first)
         return [
-            BuildTarget(
-                "py3-none", "py3", "none", interpreters[0] if interpreters else None, serves
-            )
+            BuildTarget(_keyed("py3-none", feats), "py3", "none", first, serves, features=feats)
         ]
     if not interpreters:
         raise BuildError(
             "No Python interpreter to build for; pass -i/--interpreter or -f/--find-interpreter."
         )
     targets: List[BuildTarget] = []
-    if bindings.abi3:
-        stable = [i for i in interpreters if i.implementation == "cpython" and not i.gil_disabled]
+    stable_abi = _stable_abi(project, interpreters) if bindings.kind in PYO3_CRATES else None
+    if stable_abi is not None:
+        stable = [i for i in interpreters if stable_abi.supports(i)]
         rest = [i for i in interpreters if i not in stable]
         if stable:
             low = min(stable, key=lambda i: i.version)
-            major, minor = bindings.abi3_min or (low.major, low.minor)
-            if (low.major, low.minor) < (major, minor):
-                raise BuildError(
-                    f"{low.display()} is older than Python {major}.{minor}, the minimum of the crate's "
-                    f"abi3-py{major}{minor} feature."
-                )
+            feats = conditional_features(project, low)
+            python_tag = stable_abi.python_tag(low)
+            key = f"{python_tag}-{stable_abi.kind}-{_fingerprint(low)}"
             targets.append(
                 BuildTarget(
-                    f"cp{major}{minor}-abi3-{_fingerprint(low)}",
-                    f"cp{major}{minor}",
-                    "abi3",
+                    _keyed(key, feats),
+                    python_tag,
+                    stable_abi.abi_tag,
                     low,
                     tuple(stable),
-                    _abi3_suffix(low),
+                    stable_abi.extension_suffix(low),
+                    feats,
                 )
             )
+        _check_fallbacks(project, stable_abi, rest)
         interpreters = rest
     for interp in interpreters:
+        feats = conditional_features(project, interp)
         targets.append(
             BuildTarget(
-                f"{interp.python_tag}-{interp.abi_tag}-{_fingerprint(interp)}",
+                _keyed(f"{interp.python_tag}-{interp.abi_tag}-{_fingerprint(interp)}", feats),
                 interp.python_tag,
                 interp.abi_tag,
                 interp,
                 (interp,),
                 interp.ext_suffix,
+                feats,
             )
         )
     return targets
+
+
+def _check_fallbacks(project: Project, stable_abi: StableAbi, rest: Sequence[Interpreter]) -> None:
+    """Interpreters the stable ABI cannot serve get version-specific wheels, as in maturin.
+
+    A CPython older than the crate's own ``abi3-pyXY`` cannot: pyo3 refuses to build for it.
+    """
+    crates = {c: f for c, f in project.bindings.features_of().items() if c in PYO3_CRATES}
+    _, plain_abi3 = crate_stable_abis(crates) if crates else (None, stable_abi)
+    for interp in rest:
+        floor = plain_abi3.min_version if plain_abi3 is not None else None
+        if (
+            floor is not None
+            and interp.implementation == "cpython"
+            and not interp.gil_disabled
+            and (interp.major, interp.minor) < floor
+        ):
+            raise BuildError(
+                f"{interp.display()} is older than Python {floor[0]}.{floor[1]}, the minimum of "
+                f"the crate's abi3-py{floor[0]}{floor[1]} feature."
+            )
+    if rest:
+        names = ", ".join(dict.fromkeys(i.display() for i in rest))
+        log.warning(
+            f"{stable_abi.kind} does not yet support {names}, so the build artifacts "
+            "will be version-specific."
+        )
 
 
 def _embeds_python(project: Project) -> bool:
@@ -149,12 +226,6 @@ def bin_names(project: Project, *, strip: bool = False) -> List[Optional[str]]:
     if project.bindings.is_lib or not (strip or project.config.rustc_args):
         return [None]
     return [str(t["name"]) for t in project.bin_targets] or [None]
-
-
-def _abi3_suffix(interp: Interpreter) -> str:
-    if interp.system == "windows":
-        return ".pyd"
-    return ".abi3.so"
 
 
 def resolve_profile(config: MaturinConfig, options: BuildOptions) -> str:
@@ -186,6 +257,7 @@ def choose_interpreters(project: Project, options: BuildOptions) -> List[Interpr
         find=options.find_interpreter,
         requires_python=project.metadata.requires_python,
         requires_python_source=source,
+        not_installed_ok=project.bindings.kind in PYO3_CRATES,
     )
     for interp in interps:
         log.debug("🐍 Using %s", interp.display())
@@ -276,7 +348,9 @@ def cargo_env(project: Project, target: BuildTarget) -> Dict[str, str]:
     env = dict(os.environ)
     extra: Dict[str, str] = {}
     interp = target.interpreter
-    if interp is not None and (
+    if interp is not None and not interp.runnable:
+        pass  # nothing to run: pyo3 reads a PYO3_CONFIG_FILE (maturin_nox.pyo3_config)
+    elif interp is not None and (
         project.bindings.needs_interpreter or project.bindings.kind == "bin"
     ):
         given = str(interp.executable)
@@ -329,7 +403,7 @@ def cargo_command(
     cmd += ["--manifest-path", str(project.manifest_path)]
     cmd += ["--target-dir", str(plan.target_dir(target))]
     cmd += ["--message-format=json-render-diagnostics"]
-    cmd += profile_args(plan.profile) + feature_args(project)
+    cmd += profile_args(plan.profile) + feature_args(project, target.features)
     cmd += project.cargo_flags()
     cmd += list(project.config.cargo_args) + list(plan.cargo_args)
     if rustc_args and cmd[1] == "rustc":
