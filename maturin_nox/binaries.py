@@ -30,8 +30,10 @@ def links_python(project: Project) -> bool:
 
 
 def executables(project: Project, artifacts: Sequence[Artifact]) -> Dict[str, Path]:
-    """The binaries cargo built for the project's ``[[bin]]`` targets, by file name."""
-    wanted = {str(t.get("name")) for t in project.bin_targets}
+    """The binaries cargo built for the ``[[bin]]`` targets the wheel holds, by file name."""
+    from .cargo_targets import selected_bins
+
+    wanted = set(selected_bins(project))  # [[tool.maturin.targets]], required-features
     out: Dict[str, Path] = {}
     for artifact in artifacts:
         if "bin" not in artifact.kinds or artifact.target_name not in wanted:

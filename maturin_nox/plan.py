@@ -221,11 +221,17 @@ def bin_names(project: Project, *, strip: bool = False) -> List[Optional[str]]:
     """The ``--bin`` of each cargo call for a binary crate: ``[None]`` is one ``cargo build --bins``.
 
     rustc arguments (``rustc-args``, strip) can only go to one target at a time,
-    so then each binary gets its own ``cargo rustc --bin``, as maturin does.
+    so then each binary gets its own ``cargo rustc --bin``, as maturin does; so
+    does each binary ``[[tool.maturin.targets]]`` lists.
     """
-    if project.bindings.is_lib or not (strip or project.config.rustc_args):
+    from .cargo_targets import selected_bins
+
+    if project.bindings.is_lib:
         return [None]
-    return [str(t["name"]) for t in project.bin_targets] or [None]
+    if not (strip or project.config.rustc_args or project.config.targets):
+        return [None]
+    # [[tool.maturin.targets]] narrows the binaries: each listed one gets its own call
+    return list(selected_bins(project)) or [None]
 
 
 def resolve_profile(config: MaturinConfig, options: BuildOptions) -> str:
@@ -308,9 +314,11 @@ def resolve_plan(
     interpreters: Optional[Sequence[Interpreter]] = None,
 ) -> Plan:
     """Resolve the options against the project, once: profile, strip, audit, folders, targets."""
+    from .cargo_targets import check_targets
     from .staging import check_output_folder
 
     config = project.config
+    check_targets(project)  # [[tool.maturin.targets]] that match nothing fail before cargo
     out_dir = (options.out_dir or project.target_directory / "wheels").resolve()
     check_output_folder(out_dir)
     if interpreters is None:
