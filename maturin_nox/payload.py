@@ -176,9 +176,16 @@ def wheel_payload(
         files.update(layout.out_dir_files(project, _out_dirs_by_name(project, output)))
     platforms: List[str] = [platform_tag(target.interpreter)]
     policy: Optional[str] = None
+    dist_info = dict(dist_info)
     if audit and plan.audits:
         assert workdir is not None, "an audited payload needs a folder for repaired copies"
-        platforms, policy, files = _audited(plan, files, workdir, output.linked_paths, platforms[0])
+        platforms, policy, files, grafted = _audited(
+            plan, files, workdir, output.linked_paths, platforms[0]
+        )
+        if grafted and project.config.sbom_auditwheel is not False:
+            bom = sbom.auditwheel_sbom(project, grafted)
+            if bom is not None:
+                dist_info[sbom.AUDITWHEEL_SBOM] = bom.encode()
     tags = tuple(target.tags(platforms))
     tag = "-".join([target.python_tag, target.abi_tag, ".".join(platforms)])
     return WheelPayload(
@@ -186,7 +193,7 @@ def wheel_payload(
         project.version,
         tags,
         files,
-        dict(dist_info),
+        dist_info,
         frozenset(executables),
         policy,
         tag,
@@ -205,8 +212,8 @@ def _audited(
     workdir: Path,
     lib_dirs: Sequence[Path],
     plain: str,
-) -> Tuple[List[str], Optional[str], Dict[str, Source]]:
-    """Platform tags from the audit, and the files after any repair."""
+) -> Tuple[List[str], Optional[str], Dict[str, Source], List[Path]]:
+    """Platform tags from the audit, the files after any repair, and the libraries grafted."""
     from .audit import apply_repair, decide_platform
 
     elf_files = [p for p in files.values() if isinstance(p, Path) and _is_elf(p)]
@@ -224,7 +231,8 @@ def _audited(
     if decision.grafts:
         elf_map = {a: p for a, p in files.items() if isinstance(p, Path) and p in elf_files}
         files = {**files, **apply_repair(decision, elf_map, workdir=workdir)}
-    return list(decision.platform_tags), decision.policy, files
+    grafted = [g.source for g in decision.grafts]
+    return list(decision.platform_tags), decision.policy, files, grafted
 
 
 def _is_elf(path: Path) -> bool:
