@@ -137,7 +137,9 @@ def test_token_publishing_uploads_with_the_secret_and_no_oidc(tmp_path: Path) ->
 
 def test_an_abi3_crate_keeps_one_wheel_per_runner(tmp_path: Path) -> None:
     data = _load(_generate("pyo3-abi3", tmp_path))
-    upload = [s for s in data["jobs"]["build-test"]["steps"] if "upload-artifact" in s.get("uses", "")]
+    upload = [
+        s for s in data["jobs"]["build-test"]["steps"] if "upload-artifact" in s.get("uses", "")
+    ]
     assert upload[0]["if"] == "matrix.python == '3.8'"
 
 
@@ -198,3 +200,111 @@ def test_an_output_path_that_cannot_be_written_is_one_sentence(tmp_path: Path) -
         f"💥 maturin-nox failed: Cannot write the workflow to {blocker / 'CI.yml'}: "
         f"{blocker} is not a folder."
     )
+
+
+# ------------------------------------------------------------- [tool.maturin.generate-ci]
+
+
+def _project_with(tmp_path: Path, table: str) -> Path:
+    """A copy of pyo3-pure whose pyproject.toml ends with ``table``."""
+    crate = tmp_path / "crate"
+    shutil.copytree(CRATES / "pyo3-pure", crate, ignore=shutil.ignore_patterns("target"))
+    with open(crate / "pyproject.toml", "a", encoding="utf-8") as fh:
+        fh.write("\n" + table)
+    return crate
+
+
+def test_generate_ci_keys_shape_the_workflow(tmp_path: Path) -> None:
+    crate = _project_with(
+        tmp_path,
+        """[tool.maturin.generate-ci.github]
+pytest = false
+zig = true
+skip-attestation = true
+trusted-publishing = false
+publishing-environment = "release"
+args = "--locked"
+
+[tool.maturin.generate-ci.github.linux]
+runner = "ubuntu-24.04"
+manylinux = "2_28"
+
+[tool.maturin.generate-ci.github.macos]
+args = "--strip"
+""",
+    )
+    out = tmp_path / "CI.yml"
+    proc = cli("generate-ci", "github", "-o", str(out), cwd=crate)
+    assert proc.returncode == 0, proc.stderr
+    data = _load(out)
+    job = data["jobs"]["build-test"]
+    matrix = job["strategy"]["matrix"]
+    assert matrix["os"] == ["ubuntu-24.04", "macos-latest"]  # only the platforms configured
+    assert matrix["include"] == [
+        {"os": "ubuntu-24.04", "extra-args": "--compatibility 2_28"},
+        {"os": "macos-latest", "extra-args": "--strip"},
+    ]
+    runs = [s.get("run", "") for s in job["steps"]]
+    assert "nox -P python -s build -- --release --locked ${{ matrix.extra-args }}" in runs
+    assert "python -m pip install nox maturin-nox[zig]" in runs
+    assert "nox -P python -s test" not in runs  # pytest = false
+    release = data["jobs"]["release"]
+    assert release["environment"] == "release"
+    assert "permissions" not in release  # token publishing, no attestation
+    assert not any("attest" in s.get("uses", "") for s in release["steps"])
+    assert release["steps"][-1]["env"] == {"MATURIN_PYPI_TOKEN": "${{ secrets.PYPI_API_TOKEN }}"}
+
+
+def test_generate_ci_keys_without_a_counterpart_warn_by_name(tmp_path: Path) -> None:
+    crate = _project_with(
+        tmp_path,
+        """[tool.maturin.generate-ci.github.musllinux]
+targets = ["x86_64"]
+
+[tool.maturin.generate-ci.github.linux]
+container = "quay.io/pypa/manylinux_2_28_x86_64"
+""",
+    )
+    proc = cli("generate-ci", "github", cwd=crate)
+    assert proc.returncode == 0, proc.stderr
+    pyproject = crate / "pyproject.toml"
+    assert (
+        f"{pyproject}: tool.maturin.generate-ci.github.musllinux has no counterpart" in proc.stderr
+    )
+    assert (
+        f"{pyproject}: tool.maturin.generate-ci.github.linux.container has no counterpart"
+        in proc.stderr
+    )
+    assert 'os: ["ubuntu-latest"]' in proc.stdout
+
+
+def test_skip_attestation_false_attests_the_released_files(tmp_path: Path) -> None:
+    crate = _project_with(tmp_path, "[tool.maturin.generate-ci.github]\nskip-attestation = false\n")
+    proc = cli("generate-ci", "github", cwd=crate)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "CI.yml"
+    out.write_text(proc.stdout, encoding="utf-8")
+    release = _load(out)["jobs"]["release"]
+    assert release["permissions"] == {"id-token": "write", "attestations": "write"}
+    step = next(s for s in release["steps"] if "attest" in s.get("uses", ""))
+    assert step["with"] == {"subject-path": "dist/*"}
+
+
+def test_a_configured_workflow_passes_actionlint(actionlint: Any, tmp_path: Path) -> None:
+    crate = _project_with(
+        tmp_path,
+        """[tool.maturin.generate-ci.github]
+zig = true
+args = "--locked"
+publishing-environment = "release"
+
+[tool.maturin.generate-ci.github.linux]
+manylinux = "2_28"
+
+[tool.maturin.generate-ci.github.windows]
+""",
+    )
+    path = tmp_path / "CI.yml"
+    proc = cli("generate-ci", "github", "-o", str(path), cwd=crate)
+    assert proc.returncode == 0, proc.stderr
+    assert actionlint(path) == []

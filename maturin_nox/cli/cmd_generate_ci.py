@@ -50,9 +50,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--publish",
         choices=PUBLISH_MODES,
-        default="trusted",
+        default=None,
         help="How the release job authenticates to PyPI: trusted publishing (OIDC, the default) "
-        "or the PYPI_API_TOKEN secret",
+        "or the PYPI_API_TOKEN secret (default: tool.maturin.generate-ci.github.trusted-publishing)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="Print more")
     parser.set_defaults(func=run)
