@@ -247,7 +247,9 @@ def prepare_metadata_for_build_wheel(
     options = hook_options(config_settings)
     plan = resolve_plan(open_project(options), options)
     project = plan.project
-    tags = [t.tag(platform_tag(t.interpreter)) for t in plan.targets]
+    tags = [
+        tag for t in plan.targets for tag in t.tags([platform_tag(t.interpreter, project.config)])
+    ]
     out = Path(metadata_directory)
     writer = WheelWriter(out, project.name, project.version, tags)
     files = dist_info_files(project)

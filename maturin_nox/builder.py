@@ -180,7 +180,10 @@ def compile_target(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
     target_dir = plan.target_dir(target)
     _claim_target_dir(project, target_dir)
     output = cargo.CargoOutput()
-    env = {**cargo_env(project, target), **pyo3_config.config_env(plan, target)}
+    env = {
+        **cargo_env(project, target, editable=plan.editable),
+        **pyo3_config.config_env(plan, target),
+    }
     for bin_name in bin_names(project, strip=plan.strip):  # [None] unless bins need rustc args
         cmd = cargo_command(plan, target, cargo=cargo.cargo_executable(), bin_name=bin_name)
         run_env = env

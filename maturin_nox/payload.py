@@ -174,7 +174,7 @@ def wheel_payload(
     files.update(layout.include_files(project, "wheel"))
     if project.config.out_dir_includes:
         files.update(layout.out_dir_files(project, _out_dirs_by_name(project, output)))
-    platforms: List[str] = [platform_tag(target.interpreter)]
+    platforms: List[str] = [platform_tag(target.interpreter, project.config)]
     policy: Optional[str] = None
     dist_info = dict(dist_info)
     if audit and plan.audits:

@@ -346,7 +346,7 @@ def resolve_plan(
     )
 
 
-def cargo_env(project: Project, target: BuildTarget) -> Dict[str, str]:
+def cargo_env(project: Project, target: BuildTarget, *, editable: bool = False) -> Dict[str, str]:
     """Cargo's environment: the user's, plus what pyo3 needs unless the user set it.
 
     ``PYO3_PYTHON`` is the interpreter as given (a venv's own ``python``, not the
@@ -370,6 +370,10 @@ def cargo_env(project: Project, target: BuildTarget) -> Dict[str, str]:
             extra["PYTHON_SYS_EXECUTABLE"] = given
     if project.bindings.needs_interpreter:
         extra["PYO3_BUILD_EXTENSION_MODULE"] = "1"
+    if sys.platform == "darwin" and not editable:
+        deployment = macos_deployment_target(project.config, platform_tag().split("_", 3)[-1])
+        if deployment:  # maturin: by configuration, unless MACOSX_DEPLOYMENT_TARGET is set
+            extra["MACOSX_DEPLOYMENT_TARGET"] = deployment
     for key, value in extra.items():
         env.setdefault(key, value)
     return env
@@ -419,7 +423,25 @@ def cargo_command(
     return cmd
 
 
-def platform_tag(interp: Optional[Interpreter] = None) -> str:
-    """The plain platform tag of the build machine (``linux_x86_64``, ``win_amd64``, ...)."""
+def platform_tag(
+    interp: Optional[Interpreter] = None, config: Optional[MaturinConfig] = None
+) -> str:
+    """The plain platform tag of the build machine (``linux_x86_64``, ``win_amd64``, ...).
+
+    On macOS, ``[tool.maturin.target."<arch>-apple-darwin"] macos-deployment-target``
+    gives the tag's version, as in maturin (``macosx_10_12_x86_64``).
+    """
     plat = interp.platform if interp is not None else sysconfig.get_platform()
-    return plat.replace("-", "_").replace(".", "_").replace(" ", "_")
+    tag = plat.replace("-", "_").replace(".", "_").replace(" ", "_")
+    if config is not None and tag.startswith("macosx_"):
+        arch = tag.split("_", 3)[-1]  # macosx_10_9_x86_64 -> x86_64
+        deployment = macos_deployment_target(config, arch)
+        if deployment:
+            return f"macosx_{deployment.replace('.', '_')}_{arch}"
+    return tag
+
+
+def macos_deployment_target(config: MaturinConfig, arch: str) -> Optional[str]:
+    """The configured macOS deployment target for ``x86_64`` or ``arm64`` builds, if any."""
+    triple = "aarch64-apple-darwin" if arch in ("arm64", "aarch64") else f"{arch}-apple-darwin"
+    return config.macos_deployment_target(triple)

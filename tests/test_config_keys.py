@@ -234,3 +234,40 @@ def test_conditional_features_apply_by_version_and_implementation() -> None:
     assert new.applies(3, 11, "cpython") and new.applies(3, 13, "pypy")
     assert not new.applies(3, 10, "cpython")
     assert pypy.applies(3, 9, "pypy") and not pypy.applies(3, 9, "cpython")
+
+
+def test_macos_deployment_target_gives_the_macos_tag_and_leaves_others(monkeypatch) -> None:
+    from dataclasses import replace
+
+    from maturin_nox.interpreters import Interpreter
+    from maturin_nox.plan import platform_tag
+
+    cfg = read(
+        {
+            "target": {
+                "x86_64-apple-darwin": {"macos-deployment-target": "10.12"},
+                "aarch64-apple-darwin": {"macos-deployment-target": "11.0"},
+            }
+        }
+    )
+    mac = Interpreter(
+        Path("/usr/bin/python3"),
+        "cpython",
+        (3, 12, 1),
+        "",
+        ".cpython-312-darwin.so",
+        "cpython-312-darwin",
+        "macosx-10.9-x86_64",
+        "darwin",
+        "x86_64",
+        64,
+        False,
+        "/",
+        "/",
+    )
+    assert platform_tag(mac, cfg) == "macosx_10_12_x86_64"
+    arm = replace(mac, platform="macosx-11.0-arm64", machine="arm64")
+    assert platform_tag(arm, cfg) == "macosx_11_0_arm64"
+    assert platform_tag(mac, read({})) == "macosx_10_9_x86_64"  # not configured: the interpreter's
+    linux = replace(mac, platform="linux-x86_64", system="linux")
+    assert platform_tag(linux, cfg) == "linux_x86_64"  # harmless on Linux
