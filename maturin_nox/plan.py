@@ -204,7 +204,12 @@ def _check_fallbacks(project: Project, stable_abi: StableAbi, rest: Sequence[Int
                 f"the crate's abi3-py{floor[0]}{floor[1]} feature."
             )
     if rest:
-        names = ", ".join(dict.fromkeys(i.display() for i in rest))
+        names = ", ".join(
+            dict.fromkeys(
+                f"{i.implementation_name} {i.major}.{i.minor}{'t' if i.gil_disabled else ''}"
+                for i in rest
+            )
+        )
         log.warning(
             f"{stable_abi.kind} does not yet support {names}, so the build artifacts "
             "will be version-specific."
