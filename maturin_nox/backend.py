@@ -16,11 +16,11 @@ import argparse
 import functools
 import logging
 import os
-import platform
+import re
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, TypeVar
 
 from .errors import ConfigError, MaturinNoxError
 
@@ -97,31 +97,87 @@ def hook_options(
         cwd=Path.cwd(),
         # PEP 517: the interpreter running the hook is the one to build for
         interpreters=(_hook_python(),),
-        compatibility="off",  # a local install: no audit
+        compatibility=("off",),  # a local install: no audit
         default_profile="release",
         editable=editable,
         out_dir=out_dir,
+        target_dir=_sdist_target_dir(),
     )
     return options_from_args(ns, base)
 
 
-def _hook_python() -> str:
-    """sys.executable, or its base interpreter when asked (maturin's use-base-python).
+def _pyproject() -> Mapping[str, Any]:
+    """The project's pyproject.toml in the hook's folder ({} when unreadable: the hook reports it)."""
+    from .toml import load_toml
 
-    Building for the base interpreter lets every venv of it share one cargo build.
-    """
-    wanted = os.environ.get("MATURIN_PEP517_USE_BASE_PYTHON") in ("1", "true")
-    if not wanted and Path("pyproject.toml").is_file():
-        from .toml import load_toml
+    try:
+        return load_toml(Path("pyproject.toml")) if Path("pyproject.toml").is_file() else {}
+    except MaturinNoxError:
+        return {}
 
+
+def _only_backend_requirements(pyproject: Mapping[str, Any]) -> bool:
+    """Whether [build-system] requires nothing but maturin-nox: no build script can need the env."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    requires = pyproject.get("build-system", {}).get("requires", [])
+    if not isinstance(requires, list):
+        return False
+    for text in requires:
         try:
-            config = load_toml(Path("pyproject.toml")).get("tool", {}).get("maturin", {})
-        except MaturinNoxError:
-            config = {}
-        wanted = bool(config.get("use-base-python"))
+            name = canonicalize_name(Requirement(str(text)).name)
+        except InvalidRequirement:
+            return False
+        if name not in ("maturin-nox", "maturin-nox-core"):
+            return False
+    return True
+
+
+def _sdist_target_dir() -> Optional[Path]:
+    """A lasting cargo target dir for a build from an unpacked sdist in a temporary folder.
+
+    ``python -m build`` and ``uv build`` build the wheel from the sdist they just
+    made, unpacked in a new temporary folder each time, whose own ``target/`` is
+    gone after the build. Its dependencies are kept in the user's cache instead
+    (the crate itself is compiled again: its path is new), unless CARGO_TARGET_DIR
+    or --target-dir says where, or MATURIN_NOX_SDIST_CACHE=0.
+    """
+    import tempfile
+
+    if os.environ.get("CARGO_TARGET_DIR") or os.environ.get("MATURIN_NOX_SDIST_CACHE") == "0":
+        return None
+    here = Path.cwd().resolve()
+    temp = Path(tempfile.gettempdir()).resolve()
+    if not (here / "PKG-INFO").is_file() or temp not in here.parents:
+        return None
+    from .common import cache_root
+
+    name = str(_pyproject().get("project", {}).get("name") or here.name)
+    return cache_root() / "sdist-targets" / re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+
+
+def _hook_python() -> str:
+    """The interpreter to build for: the one running the hook, by its identity when that is safe.
+
+    Frontends run the hook in a temporary environment (uv and ``python -m build``
+    make a new venv each time). Naming the interpreter by its real path keeps
+    ``PYO3_PYTHON`` the same from one build to the next, so cargo keeps pyo3's
+    build. That is safe unless a build script runs ``PYO3_PYTHON`` to import a
+    package of the build environment: then [build-system] requires more than
+    maturin-nox, and the environment's own python is used. maturin's
+    use-base-python (or MATURIN_PEP517_USE_BASE_PYTHON) asks for the base interpreter.
+    """
+    pyproject = _pyproject()
+    wanted = os.environ.get("MATURIN_PEP517_USE_BASE_PYTHON") in ("1", "true")
+    if not wanted:
+        config = pyproject.get("tool", {}).get("maturin", {})
+        wanted = isinstance(config, dict) and bool(config.get("use-base-python"))
     base: Optional[str] = getattr(sys, "_base_executable", None)
     if wanted and base and os.path.exists(base):
         return os.path.realpath(base)
+    if _only_backend_requirements(pyproject):
+        return os.path.realpath(sys.executable)
     return sys.executable
 
 
@@ -154,17 +210,36 @@ def build_wheel(
     config_settings: ConfigSettings = None,
     metadata_directory: Optional[str] = None,
 ) -> str:
-    """PEP 517: build one wheel for the running interpreter; return its file name."""
+    """PEP 517: build one wheel for the running interpreter; return its file name.
+
+    The .dist-info that prepare_metadata_for_build_wheel wrote (pip passes its
+    folder) goes into the wheel as it is, as PEP 517 wants them identical.
+    """
     from .builder import build
 
     options = hook_options(config_settings, out_dir=Path(wheel_directory).resolve())
-    wheels = build(options)
+    wheels = build(options, dist_info=_prepared_dist_info(metadata_directory))
     if len(wheels) != 1:
         raise ConfigError(
             f"A PEP 517 build makes one wheel, but the build arguments asked for {len(wheels)}.",
             key="build-args",
         )
     return wheels[0].path.name
+
+
+def _prepared_dist_info(metadata_directory: Optional[str]) -> Optional[Dict[str, bytes]]:
+    """The files of the .dist-info folder prepare_metadata wrote, without WHEEL and RECORD."""
+    if not metadata_directory:
+        return None
+    folders = [p for p in Path(metadata_directory).glob("*.dist-info") if p.is_dir()]
+    if len(folders) != 1:
+        return None
+    out: Dict[str, bytes] = {}
+    for path in sorted(folders[0].rglob("*")):
+        relpath = path.relative_to(folders[0]).as_posix()
+        if path.is_file() and relpath not in ("WHEEL", "RECORD"):
+            out[relpath] = path.read_bytes()
+    return out if "METADATA" in out else None
 
 
 @_hook
@@ -175,9 +250,12 @@ def build_editable(
 ) -> str:
     """PEP 660: an editable wheel (.pth to the sources and the extension in the tree if mixed)."""
     from .dev_install import build_editable_wheel
+    from .rebuild import Runner
 
     options = hook_options(config_settings, editable=True)
-    return build_editable_wheel(options, Path(wheel_directory).resolve()).name
+    # the build environment is gone once the frontend is done: later rebuilds run a copy
+    runner = Runner.copied()
+    return build_editable_wheel(options, Path(wheel_directory).resolve(), runner=runner).name
 
 
 @_hook
@@ -192,36 +270,18 @@ def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) ->
     return path.name
 
 
-def _needs_cffi() -> bool:
-    """Whether the project in the cwd uses cffi bindings, read from the manifests without cargo."""
-    if platform.python_implementation() == "PyPy":  # PyPy ships cffi
-        return False
-    from .toml import load_toml
-
-    try:
-        pyproject = load_toml(Path("pyproject.toml")) if Path("pyproject.toml").is_file() else {}
-        maturin = pyproject.get("tool", {}).get("maturin", {})
-        bindings = maturin.get("bindings")
-        if bindings:
-            return bool(bindings == "cffi")
-        manifest = Path(maturin.get("manifest-path") or "Cargo.toml")
-        if not manifest.is_file():
-            return False
-        cargo = load_toml(manifest)
-    except MaturinNoxError:
-        return False  # the build hook will report the broken file in one sentence
-    deps = set(cargo.get("dependencies", {}))
-    for table in cargo.get("target", {}).values():
-        deps |= set(table.get("dependencies", {}))
-    if deps & {"pyo3", "pyo3-ffi", "cpython", "uniffi"}:
-        return False
-    # No binding crate: a library is built as cffi, a binary-only crate as bin.
-    return "lib" in cargo or (manifest.parent / "src" / "lib.rs").is_file()
-
-
+@_hook
 def get_requires_for_build_wheel(config_settings: ConfigSettings = None) -> List[str]:
-    """PEP 517: extra build requirements (cffi for cffi projects)."""
-    return ["cffi"] if _needs_cffi() else []
+    """PEP 517: what this project's build needs beyond the backend (cffi, the audit's tools, zig...)."""
+    from .build_requires import build_requirements
+
+    options = hook_options(config_settings)
+    return build_requirements(
+        Path.cwd(),
+        compatibility=options.compatibility,
+        generate_stubs=options.generate_stubs,
+        zig=options.zig,
+    )
 
 
 def get_requires_for_build_editable(config_settings: ConfigSettings = None) -> List[str]:
@@ -241,18 +301,16 @@ def prepare_metadata_for_build_wheel(
     """PEP 517: write ``<dist>.dist-info`` (METADATA, entry points, licenses) without compiling."""
     from .builder import open_project
     from .payload import dist_info_files
-    from .plan import platform_tag, resolve_plan
+    from .plan import resolve_plan
     from .wheel import WheelWriter
 
     options = hook_options(config_settings)
     plan = resolve_plan(open_project(options), options)
     project = plan.project
-    tags = [
-        tag for t in plan.targets for tag in t.tags([platform_tag(t.interpreter, project.config)])
-    ]
+    tags = [tag for t in plan.targets for tag in t.tags([plan.platform(t)])]
     out = Path(metadata_directory)
     writer = WheelWriter(out, project.name, project.version, tags)
-    files = dist_info_files(project)
+    files = dist_info_files(project, plan.sbom_include, plan.path_remap)
     files["WHEEL"] = writer.wheel_file().encode()
     for relpath, data in files.items():
         dest = out / writer.dist_info / relpath

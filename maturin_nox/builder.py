@@ -29,17 +29,20 @@ import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ContextManager, List, Mapping, Optional, Tuple
+from typing import Any, ContextManager, Dict, List, Mapping, Optional, Tuple
 
 from . import cargo, faults, pyo3_config
 from .atomic import write_text_atomic
+from .compression import Compression
 from .errors import BuildError
+from .freshness import changed, dep_info_inputs, env_digest, project_inputs, states
 from .interpreters import Interpreter
 from .locks import exclusive
 from .options import BuildOptions, merge_options
 from .payload import WheelPayload, dist_info_files, wheel_payload
 from .plan import BuildTarget, Plan, bin_names, cargo_command, cargo_env, resolve_plan
 from .project import Project, load_project
+from .seeding import pick_source, seed
 from .staging import staging_dir
 from .wheel import write_payload
 
@@ -82,6 +85,12 @@ def open_project(options: BuildOptions) -> Project:
         features=options.features,
         all_features=options.all_features,
         no_default_features=options.no_default_features,
+        target=options.target,
+        frozen=options.frozen,
+        locked=options.locked,
+        offline=options.offline,
+        config=options.config,
+        unstable_flags=options.unstable_flags,
     )
 
 
@@ -90,18 +99,20 @@ def build(
     /,
     *,
     project: Optional[Project] = None,
+    dist_info: Optional[Mapping[str, bytes]] = None,
     **kwargs: Any,
 ) -> List[BuiltWheel]:
     """Build the project's wheels, one per interpreter (or one abi3/py3 wheel).
 
     ``project`` is the already-loaded project the options point at, for callers
-    that read it first (then ``cargo metadata`` runs once in all).
+    that read it first (then ``cargo metadata`` runs once in all); ``dist_info``
+    the .dist-info files to use as they are (a PEP 517 frontend's prepared metadata).
     """
     opts = merge_options(options, kwargs)
     project = project or open_project(opts)
     abi = " (abi3)" if project.bindings.abi3 else ""
     log.info(f"🔗 Found {project.bindings.kind} bindings{abi}")
-    return build_plan(resolve_plan(project, opts))
+    return build_plan(resolve_plan(project, opts), dist_info=dist_info)
 
 
 @dataclass(frozen=True)
@@ -113,25 +124,32 @@ class _Staged:
     stamp: Optional[Path] = None
 
 
-def build_plan(plan: Plan) -> List[BuiltWheel]:
+def build_plan(
+    plan: Plan, *, dist_info: Optional[Mapping[str, bytes]] = None
+) -> List[BuiltWheel]:
     """Build every target of the plan and move the wheels into the output folder together."""
     out_dir = plan.out_dir
-    dist_info = dist_info_files(plan.project)  # the same for every target
+    if dist_info is None:
+        dist_info = dist_info_files(plan.project, plan.sbom_include, plan.path_remap)  # the same for every target
     with staging_dir(out_dir) as staging:
 
         def one(target: BuildTarget) -> _Staged:
             return _build_target(plan, target, staging, dist_info)
 
-        if plan.jobs == 1:
-            staged = [one(t) for t in plan.targets]
+        first, rest = _phases(plan)
+        staged = [one(t) for t in first]  # the configuration the others are seeded from
+        if plan.interpreter_jobs == 1 or len(rest) < 2:
+            staged += [one(t) for t in rest]
         else:
-            with ThreadPoolExecutor(max_workers=plan.jobs) as pool:
-                futures = [pool.submit(one, t) for t in plan.targets]
+            with ThreadPoolExecutor(max_workers=plan.interpreter_jobs) as pool:
+                futures = [pool.submit(one, t) for t in rest]
                 try:
-                    staged = [f.result() for f in futures]
+                    staged += [f.result() for f in futures]
                 except BaseException:
                     _stop(futures)
                     raise
+        order = {t.key: i for i, t in enumerate(plan.targets)}
+        staged.sort(key=lambda item: order[item.wheel.target.key])
         faults.point("build:staged")
         built = []
         for index, item in enumerate(staged):
@@ -146,6 +164,24 @@ def build_plan(plan: Plan) -> List[BuiltWheel]:
             note = " (unchanged)" if wheel.reused else ""
             log.info(f"📦 Built wheel{_for(wheel)} to {final}{note}")
         return built
+
+
+def _seeding() -> bool:
+    return os.environ.get("MATURIN_NOX_SEED") != "0"
+
+
+def _phases(plan: Plan) -> Tuple[List[BuildTarget], List[BuildTarget]]:
+    """The targets to build first, alone, and the others (built in parallel).
+
+    When several configurations are cold and no built sibling can seed them,
+    one is built first and the others start from a copy of it.
+    """
+    cold = [t for t in plan.targets if not plan.target_dir(t).exists()]
+    if not _seeding() or len(cold) < 2:
+        return [], list(plan.targets)
+    if pick_source(plan.target_dir(cold[0]), plan.project.crate_name) is not None:
+        return [], list(plan.targets)
+    return [cold[0]], [t for t in plan.targets if t is not cold[0]]
 
 
 def _stop(futures: List[Future[_Staged]]) -> None:
@@ -175,33 +211,159 @@ def _for(wheel: BuiltWheel) -> str:
 
 
 def compile_target(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
-    """Run cargo for one target and return what it built for the project's own package."""
+    """Run cargo for one target and return what it built for the project's own package.
+
+    With ``--pgo`` this is the whole three-phase cycle (:mod:`maturin_nox.pgo`):
+    the output returned is the optimized build's.
+    """
+    if plan.pgo_command:
+        return _compile_with_pgo(plan, target)
     project = plan.project
     target_dir = plan.target_dir(target)
-    _claim_target_dir(project, target_dir)
+    if _seeding() and not target_dir.exists():
+        source = pick_source(target_dir, project.crate_name)
+        if source is not None:
+            log.debug("Starting %s from a copy of %s", target_dir.name, source.name)
+            seed(target_dir, source)
+    _claim_target_dir(project, target_dir, plan.triple.triple if plan.triple else None)
     output = cargo.CargoOutput()
-    env = {
-        **cargo_env(project, target, editable=plan.editable),
-        **pyo3_config.config_env(plan, target),
-    }
-    for bin_name in bin_names(project, strip=plan.strip):  # [None] unless bins need rustc args
-        cmd = cargo_command(plan, target, cargo=cargo.cargo_executable(), bin_name=bin_name)
+    env = cargo_env(project, target, plan.cross, editable=plan.editable)
+    env.update(pyo3_config.config_env(plan, target))  # an interpreter that is not installed
+    extra, env_changes = _rustflags(plan, env)
+    env.update(env_changes)
+    for bin_name in bin_names(plan):  # [None] unless bins need rustc args
+        cmd = cargo_command(
+            plan, target, cargo=cargo.cargo_executable(), bin_name=bin_name, extra=extra
+        )
         run_env = env
         if plan.zig:
             from .audit import zig_build_command
 
             cmd, zig_env = zig_build_command(cmd)
             run_env = {**env, **zig_env}
-        output += cargo.run_build(
-            cmd, env=run_env, cwd=project.manifest_path.parent, quiet=plan.quiet
-        )
+        output += _run_cargo(plan, target_dir, cmd, run_env)
     own = output.of_package(str(project.package["id"]))
     if not own.artifacts:
         raise BuildError(f"cargo built nothing for {project.crate_name} ({project.manifest_path}).")
     return own
 
 
-def _claim_target_dir(project: Project, target_dir: Path) -> None:
+def _run_cargo(
+    plan: Plan, target_dir: Path, cmd: List[str], env: Mapping[str, str]
+) -> cargo.CargoOutput:
+    """Run cargo, unless nothing it read changed since this very command last succeeded.
+
+    The record of a run holds the command, the environment, the state of every
+    file cargo's dep-info says the artifacts were built from (and of the
+    manifests, lock file and configuration) and of the artifacts themselves;
+    when all of it holds, cargo's answer would be "Fresh" and its output is the
+    recorded one. MATURIN_NOX_SKIP_FRESH_CARGO=0 always runs cargo.
+    """
+    project = plan.project
+    key = hashlib.sha256(json.dumps(cmd).encode()).hexdigest()[:16]
+    record_file = target_dir / f"maturin-nox-run-{key}.json"
+    digest = env_digest(env)
+    if os.environ.get("MATURIN_NOX_SKIP_FRESH_CARGO") != "0":
+        try:
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+            fresh = record["env"] == digest and changed(record["inputs"]) is None
+        except (OSError, ValueError, KeyError, TypeError):
+            fresh = False
+        if fresh:
+            log.info("✨ Nothing cargo reads changed since its last run: not running it")
+            return cargo.CargoOutput.from_json(record["output"])
+    output = cargo.run_build(cmd, env=env, cwd=project.manifest_path.parent)
+    inputs: List[Path] = project_inputs(project.cargo_metadata, project.manifest_path)
+    for artifact in output.of_package(str(project.package["id"])).artifacts:
+        for filename in artifact.filenames:
+            sources = dep_info_inputs(filename)
+            if sources is None:
+                record_file.unlink(missing_ok=True)
+                return output  # no dep-info to vouch for the next run: cargo decides then
+            inputs += [*sources, filename]
+    record = {"env": digest, "inputs": states(dict.fromkeys(inputs)), "output": output.to_json()}
+    try:
+        write_text_atomic(record_file, json.dumps(record))
+    except OSError:
+        pass  # only an optimisation
+    return output
+
+
+def _rustflags(plan: Plan, env: Mapping[str, str]) -> Tuple[List[str], Dict[str, str]]:
+    """The cargo arguments and variables that give every crate the plan's extra rustflags."""
+    if not plan.rustflags:
+        return [], {}
+    from .rustflags import with_rustflags
+
+    flags = plan.project.cargo_flags()
+    configs = [flags[i + 1] for i, f in enumerate(flags[:-1]) if f == "--config"]
+    triple = plan.triple.triple if plan.triple else cargo.host_triple()
+    return with_rustflags(
+        plan.rustflags,
+        triple=triple,
+        cwd=plan.project.manifest_path.parent,
+        env=env,
+        cli_config=configs,
+    )
+
+
+def _compile_with_pgo(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
+    """Instrumented build, training run, merge, optimized build (maturin's three phases)."""
+    from . import pgo
+    from .compression import FAST
+
+    assert plan.pgo_command is not None
+    tool = pgo.find_llvm_profdata()  # before the first build: fail fast
+    if target.interpreter is None:
+        raise BuildError(
+            "--pgo runs the training command with a Python interpreter; pass -i/--interpreter."
+        )
+    project = plan.project
+    with tempfile.TemporaryDirectory(prefix="maturin-nox-pgo-") as tmp:
+        profiles = Path(tmp) / "profiles"
+        profiles.mkdir()
+        log.info("📊 Phase 1/3: building the instrumented wheel")
+        instrumented = dataclasses.replace(
+            plan,
+            pgo_command=None,
+            pgo_phase="generate",
+            rustflags=(*plan.rustflags, f"-Cprofile-generate={profiles}"),
+        )
+        output = compile_target(instrumented, target)
+        dist_info = dist_info_files(project, plan.sbom_include, plan.path_remap)
+        payload = wheel_payload(instrumented, target, output, dist_info=dist_info, audit=False)
+        wheel = write_payload(payload, Path(tmp), compression=FAST)
+        log.info("🔬 Phase 2/3: running the PGO training command")
+        pgo.run_training(
+            plan.pgo_command,
+            python=str(target.interpreter.executable),
+            wheel=wheel,
+            requirements=_training_requirements(project),
+            cwd=project.root,
+            profile_dir=profiles,
+        )
+        merged = pgo.merge_profiles(tool, profiles)
+        log.info("⚡ Phase 3/3: building the PGO-optimized library")
+        optimized = dataclasses.replace(
+            plan, pgo_command=None, rustflags=(*plan.rustflags, f"-Cprofile-use={merged}")
+        )
+        return compile_target(optimized, target)
+
+
+def _training_requirements(project: Project) -> List[str]:
+    """What the training environment gets besides the wheel: Requires-Dist, the dev group."""
+    import email.parser
+
+    from .groups import dependency_groups, group_requirements
+
+    meta = email.parser.HeaderParser().parsestr(project.metadata.metadata_text)
+    requirements = list(meta.get_all("Requires-Dist") or [])
+    if "dev" in dependency_groups(project):  # as maturin: the dev group, when there is one
+        requirements += group_requirements(project, ["dev"])
+    return requirements
+
+
+def _claim_target_dir(project: Project, target_dir: Path, triple: Optional[str] = None) -> None:
     """Make sure a shared target dir holds no same-named crate from another checkout.
 
     A cdylib's file name carries no hash, so two copies of one crate sharing a
@@ -222,6 +384,7 @@ def _claim_target_dir(project: Project, target_dir: Path) -> None:
         log.debug("Cleaning %s in %s: last built from %s", name, target_dir, owners[name])
         cmd = [cargo.cargo_executable(), "clean", "-q", "-p", name, "--manifest-path", manifest]
         cmd += ["--target-dir", str(target_dir), *project.cargo_flags()]
+        cmd += ["--target", triple] if triple else []
         subprocess.run(cmd, capture_output=True)
     owners[name] = manifest
     write_text_atomic(owners_file, json.dumps(owners, indent=1, sort_keys=True))
@@ -252,21 +415,27 @@ def _build_locked(
     stamp = plan.target_dir(target) / "wheel-stamp.json"
     with tempfile.TemporaryDirectory(prefix="maturin-nox-repair-") as workdir:
         payload = wheel_payload(plan, target, output, dist_info=dist_info, workdir=Path(workdir))
-        digest = _digest(payload, Path(workdir))
+        digest = _digest(payload, Path(workdir), plan.compression)
         kept = _reusable(stamp, digest, plan.out_dir)
         serves = target.serves
         if kept is not None:
             return _Staged(BuiltWheel(kept, payload.tag, target, serves, payload.policy, True))
-        path = write_payload(payload, staging)
+        path = write_payload(
+            payload, staging, compression=plan.compression, date_epoch=plan.source_date_epoch
+        )
     return _Staged(BuiltWheel(path, payload.tag, target, serves, payload.policy), digest, stamp)
 
 
-def _digest(payload: WheelPayload, workdir: Path) -> Optional[str]:
-    """A digest of everything that goes into the wheel (files by path, size and mtime)."""
+def _digest(payload: WheelPayload, workdir: Path, compression: Compression) -> Optional[str]:
+    """A digest of everything that goes into the wheel (files by path, size and mtime).
+
+    The compression is part of it: the same files stored or deflated are different wheels.
+    """
     from . import __version__
 
     digest = hashlib.sha256()
-    for part in (__version__, os.environ.get("SOURCE_DATE_EPOCH", ""), *payload.tags):
+    parts = (__version__, os.environ.get("SOURCE_DATE_EPOCH", ""), compression.describe())
+    for part in (*parts, *payload.tags):
         digest.update(part.encode() + b"\0")
     for arcname in sorted(payload.files):
         source = payload.files[arcname]

@@ -7,6 +7,7 @@ inherited); only the JSON messages on stdout are read here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ __all__ = [
     "metadata",
     "run_build",
     "stop_all",
+    "target_cfg",
 ]
 
 log = logging.getLogger("maturin_nox")
@@ -55,10 +57,19 @@ def _rustc() -> str:
 
 
 def host_triple() -> str:
-    """The host target triple, with the host's cfg values from the same ``rustc`` call."""
+    """The host target triple, and the host's cfg values from the same ``rustc`` call.
+
+    Kept in the cache (it is the machine's): ``rustc --print host-tuple --print cfg``
+    (rustc 1.84+; else ``rustc -vV``, and the cfg values when asked for).
+    """
     global _HOST, _HOST_CFG
+    if _HOST is not None:
+        return _HOST
+    _HOST, _HOST_CFG = _cached_host()
+    if _HOST is not None:
+        return _HOST
     if _HOST is None:
-        try:  # one call for both (rustc 1.84+)
+        try:  # one call for both
             out = subprocess.run(
                 [_rustc(), "--print", "host-tuple", "--print", "cfg"],
                 capture_output=True,
@@ -67,9 +78,9 @@ def host_triple() -> str:
             ).stdout.splitlines()
             if out and "=" not in out[0] and "-" in out[0]:
                 _HOST, _HOST_CFG = out[0].strip(), _parse_cfg(out[1:])
-                return _HOST
         except (OSError, subprocess.CalledProcessError):
             pass
+    if _HOST is None:
         try:
             out = subprocess.run(
                 [_rustc(), "-vV"], capture_output=True, text=True, check=True
@@ -82,6 +93,7 @@ def host_triple() -> str:
                 break
         else:
             raise CargoError("`rustc -vV` did not print the host triple.")
+    _store_host(_HOST, _HOST_CFG)
     return _HOST
 
 
@@ -97,7 +109,24 @@ def host_cfg() -> FrozenSet[Tuple[str, Optional[str]]]:
         except (OSError, subprocess.CalledProcessError):
             raise CargoError("`rustc --print cfg` failed; is Rust installed?") from None
         _HOST_CFG = _parse_cfg(out)
+        _store_host(host_triple(), _HOST_CFG)
     return _HOST_CFG
+
+
+def target_cfg(triple: str) -> FrozenSet[Tuple[str, Optional[str]]]:
+    """``rustc --print cfg --target TRIPLE`` (the host's own values for the host triple)."""
+    if triple == host_triple():
+        return host_cfg()
+    try:
+        out = subprocess.run(
+            [_rustc(), "--print", "cfg", "--target", triple],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        raise CargoError(f"`rustc --print cfg --target {triple}` failed.") from None
+    return _parse_cfg(out)
 
 
 def _parse_cfg(lines: Sequence[str]) -> FrozenSet[Tuple[str, Optional[str]]]:
@@ -109,6 +138,47 @@ def _parse_cfg(lines: Sequence[str]) -> FrozenSet[Tuple[str, Optional[str]]]:
         key, sep, value = line.partition("=")
         out.add((key, value.strip('"') if sep else None))
     return frozenset(out)
+
+
+def _host_cache() -> Tuple[Path, str]:
+    import platform
+
+    from .common import cache_root
+
+    rustc = os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
+    key = (
+        f"{rustc}|{platform.machine()}|{platform.system()}|{os.environ.get('RUSTUP_TOOLCHAIN', '')}"
+    )
+    return cache_root() / "host-triple.json", key
+
+
+def _cached_host() -> Tuple[Optional[str], Optional[FrozenSet[Tuple[str, Optional[str]]]]]:
+    path, key = _host_cache()
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+    entry = record.get(key) if isinstance(record, dict) else None
+    if isinstance(entry, str):  # an older cache: the triple alone
+        return entry, None
+    if not isinstance(entry, dict) or not isinstance(entry.get("host"), str):
+        return None, None
+    cfg = entry.get("cfg")
+    lines = [str(c) for c in cfg] if isinstance(cfg, list) else None
+    return entry["host"], _parse_cfg(lines) if lines is not None else None
+
+
+def _store_host(host: str, cfg: Optional[FrozenSet[Tuple[str, Optional[str]]]]) -> None:
+    from .atomic import write_text_atomic
+
+    path, key = _host_cache()
+    entry: Dict[str, Any] = {"host": host}
+    if cfg is not None:
+        entry["cfg"] = sorted(k if v is None else f'{k}="{v}"' for k, v in cfg)
+    try:
+        write_text_atomic(path, json.dumps({key: entry}))
+    except OSError:
+        pass  # only an optimisation
 
 
 def metadata(
@@ -138,6 +208,10 @@ def metadata(
     if filter_platform:
         cmd += ["--filter-platform", filter_platform]
     cmd += list(flags)
+    cache_file = _metadata_cache_file(cmd)
+    cached = _cached_metadata(cache_file)
+    if cached is not None:
+        return cached
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         detail = _last_error_line(proc.stderr)
@@ -148,7 +222,88 @@ def metadata(
         raise CargoError(
             f"`cargo metadata` printed something that is not JSON for {manifest_path}.", cmd
         ) from None
+    _store_metadata(cache_file, manifest_path, data)
     return data
+
+
+# --- the cargo metadata cache ------------------------------------------------------------
+#
+# `cargo metadata` costs a process and a resolve on every command. Its answer only changes
+# when a manifest of the workspace or of a path dependency, the lock file or a cargo
+# configuration file changes (or the command line or CARGO_* environment does), so it is
+# kept per command line and reused while those files are untouched. Without a lock file
+# the resolve can change with the registry: nothing is kept then.
+
+
+def _metadata_env() -> List[str]:
+    return sorted(
+        f"{k}={v}"
+        for k, v in os.environ.items()
+        if k.startswith(("CARGO", "RUSTUP_")) or k == "RUSTC"
+    )
+
+
+def _metadata_cache_file(cmd: Sequence[str]) -> Optional[Path]:
+    if os.environ.get("MATURIN_NOX_METADATA_CACHE") == "0":
+        return None
+    from .common import cache_root
+
+    key = hashlib.sha256(json.dumps([list(cmd[1:]), _metadata_env()]).encode()).hexdigest()
+    return cache_root() / "cargo-metadata" / f"{key[:32]}.json"
+
+
+def _file_state(path: Path) -> Optional[List[int]]:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def _config_files(folder: Path) -> List[Path]:
+    """Every cargo configuration file that can apply to a build in ``folder``."""
+    home = Path(os.environ.get("CARGO_HOME") or Path.home() / ".cargo")
+    out = []
+    for base in (folder, *folder.parents):
+        out += [base / ".cargo" / "config.toml", base / ".cargo" / "config"]
+    return [*out, home / "config.toml", home / "config"]
+
+
+def _metadata_inputs(manifest_path: Path, data: Mapping[str, Any]) -> List[Path]:
+    local = [Path(p["manifest_path"]) for p in data.get("packages", []) if p.get("source") is None]
+    root = Path(data.get("workspace_root", manifest_path.parent))
+    return [manifest_path, root / "Cargo.toml", root / "Cargo.lock", *local, *_config_files(root)]
+
+
+def _cached_metadata(cache_file: Optional[Path]) -> Optional[Dict[str, Any]]:
+    if cache_file is None:
+        return None
+    try:
+        record = json.loads(cache_file.read_text(encoding="utf-8"))
+        inputs: Dict[str, Any] = record["inputs"]
+        data: Dict[str, Any] = record["metadata"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if any(_file_state(Path(p)) != seen for p, seen in inputs.items()):
+        return None
+    return data
+
+
+def _store_metadata(
+    cache_file: Optional[Path], manifest_path: Path, data: Mapping[str, Any]
+) -> None:
+    if cache_file is None:
+        return
+    root = Path(data.get("workspace_root", manifest_path.parent))
+    if not (root / "Cargo.lock").is_file():
+        return
+    from .atomic import write_text_atomic
+
+    inputs = {str(p): _file_state(p) for p in _metadata_inputs(manifest_path, data)}
+    try:
+        write_text_atomic(cache_file, json.dumps({"inputs": inputs, "metadata": data}))
+    except OSError:
+        pass  # only an optimisation
 
 
 def _last_error_line(stderr: str) -> str:
@@ -185,6 +340,41 @@ class CargoOutput:
     linked_paths: Tuple[Path, ...] = ()
     out_dirs: Tuple[Tuple[str, Path], ...] = ()
 
+    def to_json(self) -> Dict[str, Any]:
+        """A JSON-able form, for the record of a successful run."""
+        return {
+            "artifacts": [
+                {
+                    "package_id": a.package_id,
+                    "target_name": a.target_name,
+                    "kinds": list(a.kinds),
+                    "crate_types": list(a.crate_types),
+                    "filenames": [str(f) for f in a.filenames],
+                    "executable": str(a.executable) if a.executable else None,
+                }
+                for a in self.artifacts
+            ],
+            "linked_paths": [str(p) for p in self.linked_paths],
+            "out_dirs": [[pid, str(path)] for pid, path in self.out_dirs],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CargoOutput:
+        """The output :meth:`to_json` recorded."""
+        artifacts = tuple(
+            Artifact(
+                package_id=str(a["package_id"]),
+                target_name=str(a["target_name"]),
+                kinds=tuple(a["kinds"]),
+                crate_types=tuple(a["crate_types"]),
+                filenames=tuple(Path(f) for f in a["filenames"]),
+                executable=Path(a["executable"]) if a["executable"] else None,
+            )
+            for a in data["artifacts"]
+        )
+        out_dirs = tuple((str(pid), Path(path)) for pid, path in data.get("out_dirs", []))
+        return cls(artifacts, tuple(Path(p) for p in data["linked_paths"]), out_dirs)
+
     def __add__(self, other: CargoOutput) -> CargoOutput:
         linked = self.linked_paths + tuple(
             p for p in other.linked_paths if p not in self.linked_paths
@@ -208,6 +398,15 @@ class CargoOutput:
             if "cdylib" in artifact.crate_types:
                 for filename in artifact.filenames:
                     if filename.suffix in (".so", ".dylib", ".dll", ".pyd"):
+                        return filename
+        return None
+
+    def debuginfo(self) -> Optional[Path]:
+        """The cdylib's separate debug info cargo reported (``.dwp`` with split-debuginfo=packed)."""
+        for artifact in self.artifacts:
+            if "cdylib" in artifact.crate_types:
+                for filename in artifact.filenames:
+                    if filename.suffix in (".dwp", ".pdb", ".dSYM"):
                         return filename
         return None
 

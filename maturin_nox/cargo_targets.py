@@ -26,7 +26,8 @@ def _matches(wanted: CargoTarget, target: Mapping[str, Any]) -> bool:
 
 
 def _root_features(project: Project) -> List[str]:
-    resolve = project.cargo_metadata.get("resolve") or {}
+    meta = getattr(project, "cargo_metadata", None) or {}  # stand-ins in unit tests have none
+    resolve = meta.get("resolve") or {}
     for node in resolve.get("nodes", []):
         if node.get("id") == project.package.get("id"):
             return list(node.get("features", []))

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Union
 
-__all__ = ["TARGET_DIR_ENV", "Source", "StrPath"]
+__all__ = ["TARGET_DIR_ENV", "Source", "StrPath", "cache_root"]
 
 # A file of a wheel or sdist: a file on disk, or bytes made in memory.
 Source = Union[Path, bytes]
@@ -18,3 +18,12 @@ StrPath = Union[str, "os.PathLike[str]"]
 # Read by the nox sessions and the tox plugin (never by the engine itself): one cargo
 # target directory for every project and environment, as CI jobs and test suites want.
 TARGET_DIR_ENV = "MATURIN_NOX_TARGET_DIR"
+
+
+def cache_root() -> Path:
+    """maturin-nox's cache folder: $MATURIN_NOX_CACHE_DIR, else $XDG_CACHE_HOME or ~/.cache, /maturin-nox."""
+    explicit = os.environ.get("MATURIN_NOX_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "maturin-nox"

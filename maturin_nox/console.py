@@ -1,4 +1,4 @@
-"""Where the engine's log goes when a front asks: plain lines on stderr.
+"""Where the engine's log goes when a front asks (plain lines on stderr), and plain tables.
 
 The engine logs to the ``maturin_nox`` logger and prints nothing itself; the
 command line and the build backend route it here (the nox sessions and the
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import List, Sequence
 
-__all__ = ["configure_logging"]
+__all__ = ["configure_logging", "format_table"]
 
 
 class _Handler(logging.Handler):
@@ -36,3 +37,15 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
         root.setLevel(logging.DEBUG)
     else:
         root.setLevel(logging.INFO)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
+    """The lines of a left-aligned table with a rule under the headers."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths)).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]

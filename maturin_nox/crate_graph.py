@@ -49,15 +49,16 @@ def crate_dependencies(
     features: Sequence[str] = (),
     all_features: bool = False,
     no_default_features: bool = False,
-    platform: Optional[Platform] = None,
+    platform: Optional[Callable[[], Platform]] = None,
 ) -> Dict[str, Tuple[str, ...]]:
     """Package name -> features of every package the crate's build reaches (itself included).
 
     Normal and build dependencies are followed everywhere, dev-dependencies of
     the crate itself, as ``cargo tree -e normal,build,dev`` (maturin's check) does.
     Several versions of one package have their features joined. ``platform``
-    is the triple and cfg values the metadata was filtered for (the host's by
-    default): a platform-specific declaration counts only where its cfg holds.
+    gives the triple and cfg values the metadata was filtered for (the host's by
+    default), asked only when a declaration is platform-specific: it counts only
+    where its cfg holds.
     """
     resolve = meta.get("resolve") or {}
     nodes = {str(n["id"]): n for n in resolve.get("nodes", [])}
@@ -66,7 +67,7 @@ def crate_dependencies(
         return {}
     if len(meta.get("workspace_members", [])) <= 1:
         return _unified(nodes, packages, root_id)
-    resolver = _Resolver(nodes, packages, root_id, (lambda: platform) if platform else _host)
+    resolver = _Resolver(nodes, packages, root_id, platform or _host)
     root_table = packages[root_id].get("features", {}) or {}
     wanted = set(root_table) if all_features else set()
     wanted |= {f for item in features for f in item.replace(",", " ").split() if f}

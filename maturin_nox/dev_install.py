@@ -16,6 +16,7 @@ the environment, or the wheel writer makes it the PEP 660 wheel of
 
 from __future__ import annotations
 
+import dataclasses
 import email.parser
 import json
 import logging
@@ -32,6 +33,7 @@ from . import layout
 from .atomic import publish_mode
 from .builder import compile_target, open_project, target_lock
 from .common import Source
+from .compression import FAST
 from .errors import BuildError, VenvError
 from .install import Scheme, env_scheme, install_payload
 from .interpreters import Interpreter, probe
@@ -39,6 +41,7 @@ from .options import BuildOptions, merge_options
 from .payload import Editable, dist_info_files, editable, wheel_payload
 from .plan import BuildTarget, Plan, resolve_plan
 from .project import Project
+from .rebuild import Runner, finder_files
 from .venv import VirtualEnv, find_active_env, open_env
 from .wheel import write_payload
 
@@ -121,29 +124,39 @@ def _single_target(plan: Plan) -> BuildTarget:
     return plan.targets[0]
 
 
-def develop_payload(plan: Plan, target: BuildTarget) -> Editable:
+def develop_payload(plan: Plan, target: BuildTarget, runner: Optional[Runner] = None) -> Editable:
     """Compile the target and lay out its install; mixed projects get the editable form.
 
-    The generated files of the editable form are written into the source tree here.
+    With a ``runner``, the install rebuilds itself when an input changes (see
+    :mod:`maturin_nox.rebuild`). The generated files of the editable form are
+    written into the source tree here.
     """
     project = plan.project
     output = compile_target(plan, target)
-    payload = wheel_payload(plan, target, output, dist_info=dist_info_files(project), audit=False)
+    dist_info = dist_info_files(project, plan.sbom_include, plan.path_remap)
+    payload = wheel_payload(plan, target, output, dist_info=dist_info, audit=False)
+    if runner is not None:
+        finder = finder_files(plan, target, output, runner)
+        payload = dataclasses.replace(payload, files={**payload.files, **finder})
     result = editable(project, payload)
     place_in_tree(project, result.in_tree)
     return result
 
 
 def build_editable_wheel(
-    options: BuildOptions, out_dir: Path, *, project: Optional[Project] = None
+    options: BuildOptions,
+    out_dir: Path,
+    *,
+    project: Optional[Project] = None,
+    runner: Optional[Runner] = None,
 ) -> Path:
     """Build the PEP 660 editable wheel (one interpreter) into ``out_dir``."""
     options = options.replace(editable=True)
     plan = resolve_plan(project or open_project(options), options)
     target = _single_target(plan)
     with target_lock(plan, target):
-        result = develop_payload(plan, target)
-        path = write_payload(result.payload, out_dir)
+        result = develop_payload(plan, target, runner)
+        path = write_payload(result.payload, out_dir, compression=plan.compression)
     log.info(f"📦 Built editable wheel to {path}")
     return path
 
@@ -169,8 +182,11 @@ def _marker_env(interp: Interpreter) -> Dict[str, str]:
     return env
 
 
-def _wanted(project: Project, interp: Interpreter, extras: Sequence[str]) -> List[str]:
-    """The Requires-Dist that apply to this interpreter and these extras, markers dropped."""
+def _wanted(
+    project: Project, interp: Interpreter, extras: Sequence[str], groups: Sequence[str] = ()
+) -> List[str]:
+    """The Requires-Dist that apply to this interpreter and these extras, then the
+    dependency groups' requirements that apply (PEP 735), markers dropped."""
     from packaging.requirements import InvalidRequirement, Requirement
 
     meta = email.parser.HeaderParser().parsestr(project.metadata.metadata_text)
@@ -195,6 +211,22 @@ def _wanted(project: Project, interp: Interpreter, extras: Sequence[str]) -> Lis
             continue
         req.marker = None
         chosen.append(str(req))
+    if groups:
+        from .groups import group_requirements
+
+        for line in group_requirements(project, groups):
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                raise BuildError(
+                    f"{project.pyproject_path}: the dependency group requirement {line!r} "
+                    "is not a valid requirement."
+                ) from None
+            if req.marker is not None and not req.marker.evaluate({**env, "extra": ""}):
+                continue
+            req.marker = None
+            if str(req) not in chosen:
+                chosen.append(str(req))
     return chosen
 
 
@@ -242,12 +274,21 @@ def _install_dependencies(
     requirements: Sequence[str],
     uv: Optional[bool],
     pip_args: Sequence[str],
+    pip_path: Optional[Path] = None,
 ) -> Tuple[str, ...]:
-    """Install what is missing; returns the requirements handed to the installer."""
+    """Install what is missing; returns the requirements handed to the installer.
+
+    ``pip_path`` is a pip executable to install with (``--pip-path``), as maturin runs it.
+    """
     missing = _unsatisfied(requirements, site)
     if not missing:
         return ()
-    _, install = env.installer_command(uv=uv, has_pip=(site / "pip").is_dir())
+    if pip_path is not None and not uv:
+        if not Path(pip_path).is_file():
+            raise VenvError(f"--pip-path {pip_path} does not exist.")
+        install = [str(pip_path), "install"]
+    else:
+        _, install = env.installer_command(uv=uv, has_pip=(site / "pip").is_dir())
     cmd = install + list(pip_args) + missing
     log.info(f"📦 Installing dependencies: {', '.join(missing)}")
     proc = subprocess.run(cmd, env=env.environ(), stdout=sys.stderr)
@@ -299,13 +340,25 @@ def develop(
     uv: Optional[bool] = None,
     pip_args: Sequence[str] = (),
     env_path: Union[str, Path, None] = None,
+    dependencies: bool = True,
+    runner: Optional[Runner] = None,
+    groups: Optional[Sequence[str]] = None,
+    pip_path: Optional[Path] = None,
     **kwargs: Any,
 ) -> DevelopResult:
     """Build the crate for the active environment and install it there (editable when mixed).
 
-    ``project`` is the already-loaded project the options point at, if the caller has it.
+    ``project`` is the already-loaded project the options point at, if the caller
+    has it; ``dependencies=False`` installs none of its requirements; ``runner``
+    is what rebuilds the install when an input changes (default: this interpreter).
+    ``groups`` are PEP 735 dependency groups whose requirements are installed too
+    (comma-separated names allowed); None means maturin's default, the ``dev``
+    group when the project has one. ``pip_path`` is the pip to install them with.
     """
     opts = merge_options(options, kwargs)
+    compressing = opts.compression_method or opts.compression_level is not None
+    if os.name != "nt" and (compressing or opts.compression_large_file):
+        log.debug("develop writes the files into the environment itself: no wheel to compress")
     env = find_environment(env_path, opts.cwd)
     project = project or open_project(opts)
     interp = probe(env.python)
@@ -313,15 +366,16 @@ def develop(
     plan = resolve_plan(project, opts)
     target = _single_target(plan)
     extras = [e for item in extras for e in item.replace(",", " ").split()]
+    chosen_groups = _groups(project, groups)
     scheme = env_scheme(env, interp, project.name)
     deps: Tuple[str, ...] = ()
-    if not skip_install:
-        deps = _install_dependencies(
-            env, scheme.purelib, _wanted(project, interp, extras), uv, pip_args
-        )
+    if not skip_install and dependencies:
+        wanted = _wanted(project, interp, extras, chosen_groups)
+        deps = _install_dependencies(env, scheme.purelib, wanted, uv, pip_args, pip_path)
+    runner = runner or Runner.this_process()
     with target_lock(plan, target):  # until the library is copied out of the target dir
         return _develop_locked(
-            env, project, plan, target, scheme, deps, skip_install=skip_install, uv=uv
+            env, project, plan, target, scheme, deps, skip_install=skip_install, uv=uv, runner=runner
         )
 
 
@@ -336,9 +390,10 @@ def _develop_locked(
     *,
     skip_install: bool,
     uv: Optional[bool],
+    runner: Runner,
 ) -> DevelopResult:
     """Compile, place the generated files and install, holding the target's lock."""
-    result = develop_payload(plan, target)
+    result = develop_payload(plan, target, None if skip_install else runner)
     if skip_install:
         if not project.mixed:
             log.warning(
@@ -370,12 +425,21 @@ def _develop_locked(
     )
 
 
+def _groups(project: Project, groups: Optional[Sequence[str]]) -> List[str]:
+    """The dependency groups to install: those named, else ``dev`` when the project has it."""
+    if groups is None:
+        from .groups import dependency_groups
+
+        return ["dev"] if "dev" in dependency_groups(project) else []
+    return [g for item in groups for g in item.replace(",", " ").split()]
+
+
 def _install_with_installer(
     result: Editable, env: VirtualEnv, scheme: Scheme, uv: Optional[bool], direct_url: str
 ) -> bool:
     """Install through pip/uv (for Windows launchers), then mark the install editable."""
     with tempfile.TemporaryDirectory(prefix="maturin-nox-develop-") as tmp:
-        wheel = write_payload(result.payload, Path(tmp))
+        wheel = write_payload(result.payload, Path(tmp), compression=FAST)
         _, install = env.installer_command(uv=uv, has_pip=(scheme.purelib / "pip").is_dir())
         cmd = [*install, "--no-deps", "--force-reinstall", str(wheel)]
         proc = subprocess.run(cmd, env=env.environ(), stdout=sys.stderr)

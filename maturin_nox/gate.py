@@ -17,15 +17,19 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .atomic import write_text_atomic
 from .common import StrPath
 from .errors import AuditError, ConfigError, MaturinNoxError, WheelError
+
+if TYPE_CHECKING:
+    from .release import ReleaseCheck
 from .locks import exclusive
 
 __all__ = [
     "RESULTS_FILE",
+    "TABLE_HEADERS",
     "AuditResult",
     "TestResult",
     "Verdict",
@@ -44,7 +48,6 @@ log = logging.getLogger("maturin_nox")
 RESULTS_FILE = ".maturin-nox-results.json"
 _FORMAT = 1
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
-
 
 
 # --- what is in the folder ---------------------------------------------------------
@@ -92,7 +95,9 @@ class AuditResult:
 
 
 def audit_wheel(path: StrPath) -> AuditResult:
-    """Audit a wheel: RECORD hashes, names and tags against METADATA/WHEEL, platform policy."""
+    """Audit a wheel: RECORD hashes, names and tags against METADATA/WHEEL, platform policy,
+    and for an abi3 wheel the limited API of its minimum Python (abi3audit)."""
+    from .audit.abi3 import abi3_problems, is_abi3_wheel
     from .wheel import read_wheel
 
     wheel = Path(path)
@@ -106,6 +111,8 @@ def audit_wheel(path: StrPath) -> AuditResult:
         return AuditResult(wheel.name, sha, False, problems=tuple(problems))
     try:
         tag, policy_problems, notes = _platform_problems(wheel)
+        if is_abi3_wheel(wheel.name):
+            policy_problems += abi3_problems(wheel)
     except (AuditError, ConfigError) as exc:
         return AuditResult(wheel.name, sha, False, problems=(exc.message,))
     return AuditResult(
@@ -251,19 +258,36 @@ def record_test(folder: StrPath, result: TestResult) -> None:
 
 @dataclass(frozen=True)
 class WheelVerdict:
-    """What the gate found for one distribution file."""
+    """What the gate found for one distribution file: one row of its table."""
 
     path: Path
     sha256: str
     audit: str  # "passed", "failed", "missing", or "n/a" for an sdist
-    tests: str  # likewise
+    tests: str  # likewise, or "not required"
     check: str  # "passed", "failed" or "skipped"
     problems: Tuple[str, ...] = ()
+    audit_tag: Optional[str] = None  # the platform tag the audit found (None: pure or n/a)
+    tests_passed: Tuple[int, int] = (0, 0)  # interpreters passed, run
+    reproducible: str = "not checked"  # "identical", "differs: ...", "not built", "n/a"
+    from_sdist: str = "not checked"  # "yes", "no", "n/a"
 
     @property
     def ok(self) -> bool:
         """Whether this file may be uploaded."""
         return not self.problems
+
+    def row(self) -> List[str]:
+        """The file's row in the gate's table."""
+        audit = self.audit
+        if audit == "passed":
+            audit = f"passed ({self.audit_tag})" if self.audit_tag else "passed (pure)"
+        tests = self.tests
+        if tests in ("passed", "failed"):
+            tests = f"{tests} ({self.tests_passed[0]}/{self.tests_passed[1]})"
+        return [self.path.name, audit, tests, self.check, self.reproducible, self.from_sdist]
+
+
+TABLE_HEADERS = ("File", "Audit", "Tests", "twine check", "Reproducible", "Built from sdist")
 
 
 @dataclass(frozen=True)
@@ -283,6 +307,10 @@ class Verdict:
     def paths(self) -> List[Path]:
         """The files to upload: wheels first, then sdists, as twine orders them."""
         return [f.path for f in self.files]
+
+    def table(self) -> List[List[str]]:
+        """One row per file (see :data:`TABLE_HEADERS`): the one decision's grounds."""
+        return [f.row() for f in self.files]
 
     def failed(self) -> List[WheelVerdict]:
         """The files that block the upload."""
@@ -316,17 +344,34 @@ def _judge_tests(name: str, entry: Mapping[str, Any]) -> Tuple[str, List[str]]:
     ]
 
 
-def evaluate(folder: StrPath, *, check_metadata: bool = True) -> Verdict:
-    """Judge every distribution in a folder: recorded audit and tests, then twine's check."""
+def evaluate(
+    folder: StrPath,
+    *,
+    check_metadata: bool = True,
+    release: Optional[ReleaseCheck] = None,
+    require_tests: bool = True,
+    files: Optional[Sequence[Path]] = None,
+) -> Verdict:
+    """Judge the distributions of a folder: audit (made when none is recorded), tests, twine's
+    check, and with ``release`` whether each wheel is what its sdist builds, byte for byte.
+
+    ``files`` limits the judgement to those files of the folder (a publish judges what it
+    built); ``require_tests=False`` lets wheels without test results through (maturin's
+    publish runs no tests).
+    """
     root = Path(folder).absolute()
     wheels, sdists = distributions(root)
+    if files is not None:
+        chosen = {Path(f).absolute() for f in files}
+        wheels = [w for w in wheels if w.absolute() in chosen]
+        sdists = [s for s in sdists if s.absolute() in chosen]
     if not wheels and not sdists:
         return Verdict(root, (), (f"There are no wheels or sdists in {root} to publish.",))
     results = load_results(root)["wheels"]
     checks: Dict[Path, Tuple[str, List[str]]] = {}
     if check_metadata:
         checks = _metadata_checks([*wheels, *sdists])
-    files: List[WheelVerdict] = []
+    verdicts: List[WheelVerdict] = []
     for path in [*wheels, *sdists]:
         sha = file_sha256(path)
         problems: List[str] = []
@@ -335,13 +380,44 @@ def evaluate(folder: StrPath, *, check_metadata: bool = True) -> Verdict:
             entry = results.get(path.name)
             if not isinstance(entry, dict) or entry.get("sha256") != sha:
                 entry = {}
+            if not isinstance(entry.get("audit"), dict):
+                # an audit takes a moment and needs nothing but the wheel: make it here
+                result = audit_wheel(path)
+                record_audit(root, result)
+                entry = {**entry, "audit": asdict(result)}
             audit, audit_problems = _judge_audit(path.name, entry)
             tests, test_problems = _judge_tests(path.name, entry)
+            if tests == "missing" and not require_tests:
+                tests, test_problems = "not required", []
             problems += audit_problems + test_problems
+            tag = (entry.get("audit") or {}).get("tag")
+            runs = [r for r in (entry.get("tests") or {}).values() if isinstance(r, dict)]
+            passed = (sum(1 for r in runs if r.get("ok") is True), len(runs))
+            reproducible, from_sdist = "not checked", "not checked"
+            if release is not None:
+                rebuilt = release.files.get(path.name)
+                problems += release.problems_of(path.name)
+                reproducible = rebuilt.summary() if rebuilt is not None else "not checked"
+                from_sdist = "yes" if rebuilt is not None and rebuilt.built else "no"
+        else:
+            tag, passed, reproducible, from_sdist = None, (0, 0), "n/a", "n/a"
         check, check_problems = checks.get(path, ("skipped", []))
         problems += check_problems
-        files.append(WheelVerdict(path, sha, audit, tests, check, tuple(problems)))
-    return Verdict(root, tuple(files), tuple(p for f in files for p in f.problems))
+        verdicts.append(
+            WheelVerdict(
+                path,
+                sha,
+                audit,
+                tests,
+                check,
+                tuple(problems),
+                tag,
+                passed,
+                reproducible,
+                from_sdist,
+            )
+        )
+    return Verdict(root, tuple(verdicts), tuple(p for f in verdicts for p in f.problems))
 
 
 def _metadata_checks(paths: Sequence[Path]) -> Dict[Path, Tuple[str, List[str]]]:

@@ -183,12 +183,9 @@ _memory: Dict[str, Tuple[_Stamp, Interpreter]] = {}
 
 def cache_path() -> Path:
     """Where probe results are kept between runs."""
-    explicit = os.environ.get("MATURIN_NOX_CACHE_DIR")
-    if explicit:
-        return Path(explicit) / "interpreters.json"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "maturin-nox" / "interpreters.json"
+    from .common import cache_root
+
+    return cache_root() / "interpreters.json"
 
 
 def clear_cache(disk: bool = False) -> None:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
 
+from .compression import METHODS
 from .config import AUDIT_MODES, BINDINGS
 from .errors import ConfigError
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from .upload import Repository
 
 __all__ = [
+    "COMMANDS",
     "BuildOptions",
     "StrictParser",
     "add_build_arguments",
@@ -40,7 +43,15 @@ _SUPPRESS = argparse.SUPPRESS
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """Everything a build can be asked for; the flags of ``maturin-nox build``."""
+    """Everything a build can be asked for; the flags of ``maturin-nox build``.
+
+    The cargo fields (``jobs``, ``locked``, ``frozen``, ``offline``, ``config``,
+    ``unstable_flags``, ``timings``, ``ignore_rust_version``, ``color``,
+    ``future_incompat_report``, ``verbose``, ``target``) are passed to cargo as
+    maturin passes them; ``rustc_args`` are what follows ``--`` on the command
+    line (they go to rustc, after cargo's own ``--``); ``cargo_args`` are extra
+    arguments for cargo itself, for API callers.
+    """
 
     manifest_path: Optional[Path] = None
     interpreters: Tuple[str, ...] = ()
@@ -55,25 +66,55 @@ class BuildOptions:
     no_default_features: bool = False
     target_dir: Optional[Path] = None
     cargo_args: Tuple[str, ...] = ()
-    compatibility: Optional[str] = None
+    compatibility: Tuple[str, ...] = ()
     auditwheel: Optional[str] = None
     zig: bool = False
     quiet: bool = False
-    jobs: Optional[int] = None
+    jobs: Optional[int] = None  # cargo's -j
     cwd: Optional[Path] = None
     # An editable or develop install: tool.maturin.editable-profile applies.
     editable: bool = False
     # The profile when no flag and no tool.maturin key names one (the backend builds release).
     default_profile: str = "dev"
-    # .pyi files from pyo3's introspection data (experimental-inspect), as maturin --generate-stubs
+    interpreter_jobs: Optional[int] = None  # ours: how many interpreters build at once
+    target: Optional[str] = None  # a Rust target triple; $CARGO_BUILD_TARGET when unset
+    rustc_args: Tuple[str, ...] = ()
+    locked: bool = False
+    frozen: bool = False
+    offline: bool = False
+    config: Tuple[str, ...] = ()  # cargo --config KEY=VALUE
+    unstable_flags: Tuple[str, ...] = ()  # cargo -Z FLAG
+    timings: bool = False
+    ignore_rust_version: bool = False
+    color: Optional[str] = None
+    future_incompat_report: bool = False
+    verbose: int = 0
+    compression_method: Optional[str] = None  # None: stored for dev/editable, else deflated
+    compression_level: Optional[int] = None
+    compression_large_file: bool = False
+    include_debuginfo: bool = False
+    sbom_include: Tuple[str, ...] = ()
     generate_stubs: bool = False
+    pgo: bool = False
+    # ours: build so that another location gives the same bytes (the release gate's builds)
+    reproducible: bool = False
+    source_date_epoch: Optional[int] = None  # the archives' timestamps; else $SOURCE_DATE_EPOCH
 
     def replace(self, **changes: Any) -> BuildOptions:
         """A copy with some options changed."""
         return dataclasses.replace(self, **changes)
 
 
-_TUPLES = ("interpreters", "features", "cargo_args")
+_TUPLES = (
+    "interpreters",
+    "features",
+    "cargo_args",
+    "rustc_args",
+    "config",
+    "unstable_flags",
+    "compatibility",
+    "sbom_include",
+)
 _PATHS = ("manifest_path", "out_dir", "target_dir", "cwd")
 
 
@@ -138,30 +179,86 @@ def _positive(value: str) -> int:
     return number
 
 
-def add_output_arguments(parser: argparse.ArgumentParser) -> None:
-    """-q/-v, shared by every command."""
-    parser.add_argument(
-        "-q", "--quiet", action="store_true", default=_SUPPRESS, help="Do not print cargo output"
+def _whole(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+
+
+def _strip_value(value: str) -> bool:
+    """``--strip true|false`` (or $MATURIN_STRIP), as clap reads a bool."""
+    key = value.strip().lower()
+    if key in ("true", "1", "yes", "on"):
+        return True
+    if key in ("false", "0", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(
+        f"{value!r} is not true or false (from --strip or $MATURIN_STRIP)"
     )
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=_SUPPRESS, help="Print more (repeatable)"
-    )
 
 
-def add_build_arguments(parser: argparse.ArgumentParser, *, release_default: bool = False) -> None:
-    """The build flags shared by build, develop, publish and the fronts that take build-args.
+def _compatibility(value: str) -> str:
+    from .platform_tags import parse_compatibility
 
-    Nothing lands in the namespace for a flag that was not given.
+    try:
+        return parse_compatibility(value)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(exc.message.rstrip(".")) from None
+
+
+def _falsey_env(name: str) -> Any:
+    """True when the variable is set to something other than a falsey value, else no default.
+
+    As clap's FalseyValueParser: unset, empty, 0, false, no, off and n mean false.
     """
+    value = os.environ.get(name)
+    if value is None or value.strip().lower() in ("", "0", "false", "no", "off", "n", "f"):
+        return _SUPPRESS
+    return True
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """-q/-v, shared by every command; with a build, -v and -vv also go to cargo."""
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=_SUPPRESS,
+        help="Do not print cargo log messages",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=_SUPPRESS,
+        help="Use verbose output: debug logging, and cargo -v (-vv: cargo -vv, build.rs output)",
+    )
+
+
+COMMANDS = ("build", "develop", "publish")
+
+
+def add_build_arguments(parser: argparse.ArgumentParser, *, command: str = "build") -> None:
+    """The build flags of ``maturin build`` (or ``develop``, ``publish``), defined once.
+
+    The PEP 517 backend's build-args and the nox sessions' posargs take the
+    ``build`` set. Nothing lands in the namespace for a flag that was not given
+    (environment defaults aside: $MATURIN_STRIP for ``--strip``, $MATURIN_PGO for ``--pgo``).
+    """
+    if command not in COMMANDS:
+        raise ValueError(f"command must be one of {COMMANDS}, not {command!r}")
     add = parser.add_argument
     add("-m", "--manifest-path", type=Path, default=_SUPPRESS, help="Path to Cargo.toml")
     add(
         "-i",
         "--interpreter",
-        action="append",
+        nargs="*",
+        action="extend",
         default=_SUPPRESS,
         metavar="PYTHON",
-        help="Python interpreter to build for: a path or a name like 3.12, python3.12, pypy3.9 (repeatable)",
+        help="The Python versions to build wheels for: paths or names like 3.12, python3.12, "
+        "pypy3.9 (several after one -i, or -i repeated)",
     )
     add(
         "-f",
@@ -178,75 +275,232 @@ def add_build_arguments(parser: argparse.ArgumentParser, *, release_default: boo
         metavar="{" + ",".join(BINDINGS) + "}",
         help="Which kind of bindings to use (detected by default)",
     )
-    if release_default:
-        add("--debug", action="store_true", default=_SUPPRESS, help="Build in debug (dev) mode")
+    if command == "publish":
+        add(
+            "--debug", action="store_true", default=_SUPPRESS, help="Do not pass --release to cargo"
+        )
+        add(
+            "--no-strip",
+            dest="strip",
+            action="store_false",
+            default=_SUPPRESS,
+            help="Do not strip the library for minimum file size",
+        )
     else:
-        add("-r", "--release", action="store_true", default=_SUPPRESS, help="Build in release mode")
-    add("--profile", default=_SUPPRESS, help="Build with the given cargo profile")
-    add("--strip", action="store_true", default=_SUPPRESS, help="Strip the library")
-    add("--no-strip", dest="strip", action="store_false", default=_SUPPRESS, help="Do not strip")
+        add(
+            "-r",
+            "--release",
+            action="store_true",
+            default=_SUPPRESS,
+            help="Build artifacts in release mode, with optimizations",
+        )
+        add(
+            "--strip",
+            nargs="?",
+            const=True,
+            type=_strip_value,
+            default=os.environ.get("MATURIN_STRIP", _SUPPRESS) if command == "build" else _SUPPRESS,
+            metavar="true|false",
+            help="Strip the library for minimum file size (--strip alone: true)"
+            + (" [env: MATURIN_STRIP]" if command == "build" else ""),
+        )
+        add(
+            "--no-strip",
+            dest="strip",
+            action="store_false",
+            default=_SUPPRESS,
+            help="(maturin-nox) Do not strip, whatever tool.maturin.strip says",
+        )
+    add(
+        "--pgo",
+        action="store_true",
+        default=_falsey_env("MATURIN_PGO"),
+        help="Build with profile-guided optimization: instrumented build, tool.maturin.pgo-command, "
+        "optimized rebuild [env: MATURIN_PGO]",
+    )
+    add(
+        "--profile",
+        default=_SUPPRESS,
+        metavar="PROFILE-NAME",
+        help="Build with the given cargo profile",
+    )
     add(
         "-F",
         "--features",
         action="append",
         default=_SUPPRESS,
-        help="Cargo features to activate",
+        help="Space or comma separated list of features to activate (replaces tool.maturin.features)",
     )
     add(
         "--all-features",
         action="store_true",
         default=_SUPPRESS,
-        help="Activate all cargo features",
+        help="Activate all available features",
     )
     add(
         "--no-default-features",
         action="store_true",
         default=_SUPPRESS,
-        help="Do not activate the default features",
-    )
-    add("--target-dir", type=Path, default=_SUPPRESS, help="Cargo target directory root")
-    add(
-        "--compatibility",
-        "--manylinux",
-        dest="compatibility",
-        default=_SUPPRESS,
-        metavar="TAG",
-        help="Platform compatibility: manylinux_X_Y, manylinux2014, musllinux_1_2, linux, off, pypi",
+        help="Do not activate the `default` feature",
     )
     add(
-        "--auditwheel",
-        choices=AUDIT_MODES,
+        "--target",
         default=_SUPPRESS,
-        help="What to do when the wheel links libraries outside the policy (default: repair)",
+        metavar="TRIPLE",
+        help="Build for the target triple [env: CARGO_BUILD_TARGET]",
     )
     add(
-        "--skip-auditwheel",
-        dest="auditwheel",
-        action="store_const",
-        const="skip",
+        "--target-dir",
+        type=Path,
         default=_SUPPRESS,
-        help=argparse.SUPPRESS,
-    )
-    add(
-        "--zig",
-        action="store_true",
-        default=_SUPPRESS,
-        help="Link with zig (cargo-zigbuild) for manylinux2014",
-    )
-    add(
-        "--generate-stubs",
-        action="store_true",
-        default=_SUPPRESS,
-        help='Write .pyi stubs from the library\'s pyo3 introspection data (pyo3 "experimental-inspect")',
+        metavar="DIRECTORY",
+        help="Directory for all generated artifacts",
     )
     add(
         "-j",
         "--jobs",
         type=_positive,
         default=_SUPPRESS,
-        help="Build this many interpreters at once",
+        metavar="N",
+        help="Number of parallel cargo jobs",
     )
-    add("cargo_args", nargs="*", default=[], metavar="-- CARGO_ARGS", help="Extra arguments for cargo")
+    add(
+        "--frozen",
+        action="store_true",
+        default=_SUPPRESS,
+        help="Require Cargo.lock and cache are up to date",
+    )
+    add("--locked", action="store_true", default=_SUPPRESS, help="Require Cargo.lock is up to date")
+    add(
+        "--offline",
+        action="store_true",
+        default=_SUPPRESS,
+        help="Run without accessing the network",
+    )
+    add(
+        "--config",
+        action="append",
+        default=_SUPPRESS,
+        metavar="KEY=VALUE",
+        help="Override a cargo configuration value (repeatable; replaces tool.maturin.config)",
+    )
+    add(
+        "-Z",
+        dest="unstable_flags",
+        action="append",
+        default=_SUPPRESS,
+        metavar="FLAG",
+        help="Unstable (nightly-only) flags to cargo (repeatable; replaces tool.maturin.unstable-flags)",
+    )
+    add("--timings", action="store_true", default=_SUPPRESS, help="Output a build timing report")
+    add(
+        "--ignore-rust-version",
+        action="store_true",
+        default=_SUPPRESS,
+        help="Ignore `rust-version` specification in packages",
+    )
+    add(
+        "--color",
+        choices=("auto", "always", "never"),
+        default=_SUPPRESS,
+        metavar="WHEN",
+        help="Coloring: auto, always, never",
+    )
+    add(
+        "--future-incompat-report",
+        action="store_true",
+        default=_SUPPRESS,
+        help="Outputs a future incompatibility report at the end of the build",
+    )
+    if command != "develop":
+        add(
+            "--compatibility",
+            "--manylinux",
+            dest="compatibility",
+            nargs="*",
+            action="extend",
+            type=_compatibility,
+            default=_SUPPRESS,
+            metavar="TAG",
+            help="Platform tags and PyPI compatibility: manylinux_X_Y (2_28, manylinux2014, 2014), "
+            "musllinux_X_Y, linux (or off), pypi; several values allowed",
+        )
+        add(
+            "--auditwheel",
+            choices=AUDIT_MODES,
+            default=_SUPPRESS,
+            help="Audit wheel for manylinux compliance (default: repair)",
+        )
+        add(
+            "--skip-auditwheel",
+            dest="auditwheel",
+            action="store_const",
+            const="skip",
+            default=_SUPPRESS,
+            help=argparse.SUPPRESS,
+        )
+        add(
+            "--zig",
+            action="store_true",
+            default=_SUPPRESS,
+            help="Link with zig (cargo-zigbuild) for the chosen manylinux version (default 2_17)",
+        )
+        add(
+            "--reproducible",
+            action="store_true",
+            default=_SUPPRESS,
+            help="(ours) Remap the source and target paths and fix the archives' time (the last "
+            "commit's, or $SOURCE_DATE_EPOCH), so a build elsewhere gives the same bytes",
+        )
+        add(
+            "--include-debuginfo",
+            action="store_true",
+            default=_SUPPRESS,
+            help="Include the debug info file (.dwp on Linux) in the wheel, "
+            "building with -C split-debuginfo=packed",
+        )
+        add(
+            "--sbom-include",
+            nargs="+",
+            action="extend",
+            default=_SUPPRESS,
+            metavar="SBOM_INCLUDE",
+            help="Additional SBOM files to include in .dist-info/sboms (repeatable)",
+        )
+        add(
+            "--interpreter-jobs",
+            type=_positive,
+            default=_SUPPRESS,
+            metavar="N",
+            help="(maturin-nox) Build this many interpreters at once (default: one per CPU)",
+        )
+    add(
+        "--compression-method",
+        choices=tuple(METHODS),
+        default=_SUPPRESS,
+        help="Zip compression method (default: stored for dev-profile builds and develop, "
+        "else deflated); zstd needs Python 3.14",
+    )
+    add(
+        "--compression-level",
+        type=_whole,
+        default=_SUPPRESS,
+        help="Zip compression level (default: the method's)",
+    )
+    add(
+        "--compression-enable-large-file-support",
+        dest="compression_large_file",
+        action="store_true",
+        default=_SUPPRESS,
+        help="Use large file support (zip64) for every member",
+    )
+    add(
+        "--generate-stubs",
+        action="store_true",
+        default=_SUPPRESS,
+        help="Generate Python type stubs from the library (pyo3's experimental-inspect feature)",
+    )
+    add("rustc_args", nargs="*", default=[], metavar="-- ARGS", help="Rustc flags")
 
 
 # namespace attribute -> BuildOptions field, for the flags whose names differ
@@ -266,9 +520,10 @@ def options_from_args(
     given: Dict[str, Any] = {}
     for name, value in vars(args).items():
         if name == "debug":
-            given["release"] = not value
+            if value:  # as maturin: --debug is the dev profile, over tool.maturin.profile
+                given.update(release=False, profile="dev")
             continue
-        if name == "cargo_args" and not value:
+        if name == "rustc_args" and not value:
             continue
         key = _RENAMED.get(name, name)
         if key in _FIELDS:
@@ -314,12 +569,14 @@ def add_upload_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--config-file",
         type=Path,
-        help="The .pypirc file to read repositories and credentials from [default: ~/.pypirc].",
+        help="(maturin-nox) The .pypirc file to read repositories and credentials from "
+        "[default: ~/.pypirc].",
     )
     group.add_argument(
         "--dry-run",
         action="store_true",
-        help="Check the files and show where they would go, without contacting the index.",
+        help="(maturin-nox) Check the files and show where they would go, without contacting "
+        "the index.",
     )
 
 

@@ -13,6 +13,8 @@ serves the rest through a ``.pth``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +23,8 @@ from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tupl
 from . import layout, sbom
 from .cargo import CargoOutput
 from .common import Source
-from .errors import BuildError
-from .plan import BuildTarget, Plan, platform_tag
+from .errors import AuditError, BuildError
+from .plan import BuildTarget, Plan
 from .project import Project
 from .wheel import data_dir_name, dist_info_name, escape_name, wheel_filename
 
@@ -83,8 +85,17 @@ class Editable:
         return next((p for p in self.in_tree if p.name.endswith(NATIVE_SUFFIXES)), None)
 
 
-def dist_info_files(project: Project) -> Dict[str, bytes]:
-    """The .dist-info files besides WHEEL and RECORD, by path inside .dist-info."""
+def dist_info_files(
+    project: Project,
+    sbom_include: Sequence[str] = (),
+    path_remap: Optional[Tuple[str, str]] = None,
+) -> Dict[str, bytes]:
+    """The .dist-info files besides WHEEL and RECORD, by path inside .dist-info.
+
+    ``sbom_include`` are the SBOM files to add (``Plan.sbom_include``); without
+    them, those of ``[tool.maturin.sbom] include``. ``path_remap`` is a reproducible
+    build's (``Plan.path_remap``), applied to the Rust SBOM.
+    """
     core = project.metadata
     out: Dict[str, bytes] = {"METADATA": core.metadata_text.encode()}
     if core.entry_points_text:
@@ -92,8 +103,8 @@ def dist_info_files(project: Project) -> Dict[str, bytes]:
     for relpath, source in core.license_files:
         out[f"licenses/{relpath}"] = source.read_bytes()
     if project.config.sbom_rust:
-        out[f"sboms/{sbom.sbom_filename(project)}"] = sbom.rust_sbom(project).encode()
-    for name, path in sbom.custom_sboms(project).items():
+        out[f"sboms/{sbom.sbom_filename(project)}"] = sbom.rust_sbom(project, path_remap).encode()
+    for name, path in sbom.custom_sboms(project, sbom_include or None).items():
         out[f"sboms/{name}"] = path.read_bytes()
     return out
 
@@ -166,6 +177,8 @@ def wheel_payload(
     project = plan.project
     data_dir = data_dir_name(project.name, project.version)
     files, executables = _module_files(plan, target, output, data_dir)
+    if plan.include_debuginfo:
+        files.update(_debuginfo(project, output, files))
     if plan.generate_stubs:  # after the Python sources: the stubs' precedence is checked there
         from .stubs import introspection_stubs
 
@@ -174,13 +187,14 @@ def wheel_payload(
     files.update(layout.include_files(project, "wheel"))
     if project.config.out_dir_includes:
         files.update(layout.out_dir_files(project, _out_dirs_by_name(project, output)))
-    platforms: List[str] = [platform_tag(target.interpreter, project.config)]
+    platforms: List[str] = [plan.platform(target)]
     policy: Optional[str] = None
     dist_info = dict(dist_info)
     if audit and plan.audits:
         assert workdir is not None, "an audited payload needs a folder for repaired copies"
+        cache = plan.target_dir(target) / "audit-cache.json"
         platforms, policy, files, grafted = _audited(
-            plan, files, workdir, output.linked_paths, platforms[0]
+            plan, files, workdir, output.linked_paths, platforms[0], cache
         )
         if grafted and project.config.sbom_auditwheel is not False:
             bom = sbom.auditwheel_sbom(project, grafted)
@@ -212,27 +226,145 @@ def _audited(
     workdir: Path,
     lib_dirs: Sequence[Path],
     plain: str,
+    cache: Path,
 ) -> Tuple[List[str], Optional[str], Dict[str, Source], List[Path]]:
-    """Platform tags from the audit, the files after any repair, and the libraries grafted."""
-    from .audit import apply_repair, decide_platform
+    """Platform tags from the audit, the files after any repair, and the libraries grafted.
 
-    elf_files = [p for p in files.values() if isinstance(p, Path) and _is_elf(p)]
-    decision = decide_platform(
-        elf_files,
-        compatibility=plan.compatibility,
-        mode=plan.audit_mode,  # type: ignore[arg-type]
-        libs_dir=f"{escape_name(plan.project.name)}.libs",
-        zig=plan.zig,
-        platform_tag=plain,
-        lib_dirs=list(lib_dirs),
-    )
-    for message in decision.messages:
-        log.warning(message)
-    if decision.grafts:
-        elf_map = {a: p for a, p in files.items() if isinstance(p, Path) and p in elf_files}
-        files = {**files, **apply_repair(decision, elf_map, workdir=workdir)}
-    grafted = [g.source for g in decision.grafts]
-    return list(decision.platform_tags), decision.policy, files, grafted
+    A verdict that needed no repair is kept in ``cache`` under the state of the
+    libraries it read (path, size, mtime, inode) and the settings it was made with,
+    so an unchanged library is not read again (nor the ELF reader imported).
+    """
+    elf_files = [
+        p for p in files.values() if isinstance(p, Path) and p.suffix != ".dwp" and _is_elf(p)
+    ]
+    libs_dir = f"{escape_name(plan.project.name)}.libs"
+    key = _audit_key(plan, elf_files, plain, libs_dir, lib_dirs)
+    kept = _cached_verdict(cache, key)
+    grafted: List[Path] = []
+    if kept is not None:
+        tags, policy, messages = kept
+        for message in messages:
+            log.warning(message)
+    else:
+        from .audit import apply_repair, decide_platform
+
+        decision = decide_platform(
+            elf_files,
+            compatibility=plan.compatibility,
+            mode=plan.audit_mode,  # type: ignore[arg-type]
+            libs_dir=libs_dir,
+            zig=plan.zig,
+            platform_tag=plain,
+            lib_dirs=list(lib_dirs),
+        )
+        for message in decision.messages:
+            log.warning(message)
+        tags, policy = list(decision.platform_tags), decision.policy
+        if decision.grafts:
+            elf_map = {a: p for a, p in files.items() if isinstance(p, Path) and p in elf_files}
+            files = {**files, **apply_repair(decision, elf_map, workdir=workdir)}
+            grafted = [g.source for g in decision.grafts]
+        elif key is not None:
+            _store_verdict(cache, key, tags, policy, decision.messages)
+    return _with_extra_policies(plan, tags, policy, plain), policy, files, grafted
+
+
+def _with_extra_policies(
+    plan: Plan, platforms: List[str], policy: Optional[str], plain: str
+) -> List[str]:
+    """The audited tags plus the further --compatibility policies; pypi refuses a linux tag."""
+    platforms = list(platforms)
+    if plan.extra_policies and policy not in ("", "linux"):
+        # further --compatibility policies: newer than the audited one, so met with it
+        for name in plan.extra_policies:
+            platforms += [t for t in _policy_tags(name, plain) if t not in platforms]
+    if plan.pypi and any(p.startswith("linux_") for p in platforms):
+        raise AuditError(
+            f"--compatibility pypi: the wheel would be tagged {'.'.join(platforms)}, "
+            "which PyPI refuses."
+        )
+    return platforms
+
+
+def _policy_tags(name: str, plain: str) -> Tuple[str, ...]:
+    """The platform tags of a policy for the architecture of ``plain`` (``linux_<arch>``)."""
+    from .audit import policy_by_name
+    from .errors import ConfigError
+
+    arch = plain[len("linux_") :]
+    libc = "musl" if name.startswith("musllinux") else "glibc"
+    try:
+        return policy_by_name(name, libc, arch).tags()
+    except ConfigError:  # a policy newer than the ones we know: its PEP 600 tag alone
+        return (f"{name}_{arch}",)
+
+
+def _debuginfo(
+    project: Project, output: CargoOutput, files: Mapping[str, Source]
+) -> Dict[str, Source]:
+    """The library's packed debug info (``.dwp``), beside the library in the wheel, as maturin puts it."""
+    library = output.cdylib()
+    dwp = output.debuginfo()
+    if library is None or dwp is None:
+        log.warning(
+            "--include-debuginfo: cargo reported no .dwp file for the library "
+            "(is split-debuginfo set to something other than packed in the cargo config?)."
+        )
+        return {}
+    where = next((a for a, source in files.items() if source == library), None)
+    if where is None:
+        return {}
+    folder = where.rsplit("/", 1)[0] + "/" if "/" in where else ""
+    return {folder + dwp.name: dwp}
+
+
+def _audit_key(
+    plan: Plan, elf_files: Sequence[Path], plain: str, libs_dir: str, lib_dirs: Sequence[Path]
+) -> Optional[str]:
+    from . import __version__
+
+    parts: List[object] = [
+        __version__,
+        plan.compatibility,
+        plan.audit_mode,
+        plan.zig,
+        plain,
+        libs_dir,
+        [str(d) for d in lib_dirs],
+    ]
+    for path in elf_files:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        parts.append([str(path), st.st_size, st.st_mtime_ns, st.st_ino])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def _cached_verdict(
+    cache: Path, key: Optional[str]
+) -> Optional[Tuple[List[str], Optional[str], List[str]]]:
+    if key is None:
+        return None
+    try:
+        record = json.loads(cache.read_text(encoding="utf-8"))
+        if record.get("key") != key:
+            return None
+        return list(record["tags"]), record["policy"], list(record["messages"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _store_verdict(
+    cache: Path, key: str, tags: Sequence[str], policy: Optional[str], messages: Sequence[str]
+) -> None:
+    from .atomic import write_text_atomic
+
+    record = {"key": key, "tags": list(tags), "policy": policy, "messages": list(messages)}
+    try:
+        write_text_atomic(cache, json.dumps(record))
+    except OSError:
+        pass  # only an optimisation
 
 
 def _is_elf(path: Path) -> bool:

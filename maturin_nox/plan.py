@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
-from .errors import BuildError
+from .compression import Compression, resolve_compression
+from .errors import BuildError, ConfigError
+from .platform_tags import TargetTriple, parse_compatibility, parse_triple
 from .stable_abi import PYO3_CRATES, StableAbi, crate_stable_abis, select_stable_abi
 
 if TYPE_CHECKING:
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("maturin_nox")
 
 __all__ = [
+    "PYPI_ARCHES",
     "BuildTarget",
     "Plan",
     "bin_names",
@@ -41,6 +44,7 @@ __all__ = [
     "plan_targets",
     "platform_tag",
     "profile_args",
+    "resolve_compatibility",
     "resolve_plan",
     "resolve_profile",
 ]
@@ -96,12 +100,11 @@ def _keyed(key: str, features: Sequence[str]) -> str:
 
 def conditional_features(project: Project, interp: Optional[Interpreter]) -> Tuple[str, ...]:
     """The project's conditional features that apply to an interpreter (none without one)."""
-    if interp is None:
+    conditional = getattr(project, "conditional_features", ())  # stand-ins in unit tests lack it
+    if interp is None or not conditional:
         return ()
     found = [
-        c.feature
-        for c in project.conditional_features
-        if c.applies(interp.major, interp.minor, interp.implementation)
+        c.feature for c in conditional if c.applies(interp.major, interp.minor, interp.implementation)
     ]
     return tuple(f for f in dict.fromkeys(found) if f not in project.features)
 
@@ -123,8 +126,15 @@ def _stable_abi(project: Project, interpreters: Sequence[Interpreter]) -> Option
     return select_stable_abi(abi3t, abi3, interpreters)
 
 
-def plan_targets(project: Project, interpreters: Sequence[Interpreter]) -> List[BuildTarget]:
-    """One target per interpreter, one for a stable-ABI group, or one interpreter-free target."""
+def plan_targets(
+    project: Project,
+    interpreters: Sequence[Interpreter],
+    triple: Optional[TargetTriple] = None,
+) -> List[BuildTarget]:
+    """One target per interpreter, one for a stable-ABI group, or one interpreter-free target.
+
+    ``triple`` is a target other than the host's: the extension suffixes are its.
+    """
     bindings = project.bindings
     if bindings.kind == "bin" and interpreters and _embeds_python(project):
         # maturin tags a binary that embeds Python per interpreter (cp312-cp312), not py3-none
@@ -162,7 +172,7 @@ def plan_targets(project: Project, interpreters: Sequence[Interpreter]) -> List[
                     stable_abi.abi_tag,
                     low,
                     tuple(stable),
-                    stable_abi.extension_suffix(low),
+                    _stable_suffix(stable_abi, low, triple),
                     feats,
                 )
             )
@@ -177,11 +187,21 @@ def plan_targets(project: Project, interpreters: Sequence[Interpreter]) -> List[
                 interp.abi_tag,
                 interp,
                 (interp,),
-                interp.ext_suffix,
+                triple.ext_suffix(interp.ext_suffix) if triple else interp.ext_suffix,
                 feats,
             )
         )
     return targets
+
+
+def _stable_suffix(abi: StableAbi, builder: Interpreter, triple: Optional[TargetTriple]) -> str:
+    """The stable-ABI suffix; cross-compiling, its platform part (from 3.15) is the target's."""
+    suffix = abi.extension_suffix(builder)
+    kind, dash, platform = suffix.partition("-")
+    if triple is None or not dash:
+        return suffix
+    rewritten = triple.ext_suffix(f".cpython-0-{platform}")  # the triple's SOABI platform
+    return f"{kind}-{rewritten.split('-', 2)[2]}"
 
 
 def _check_fallbacks(project: Project, stable_abi: StableAbi, rest: Sequence[Interpreter]) -> None:
@@ -222,20 +242,20 @@ def _embeds_python(project: Project) -> bool:
     return links_python(project)
 
 
-def bin_names(project: Project, *, strip: bool = False) -> List[Optional[str]]:
+def bin_names(plan: Plan) -> List[Optional[str]]:
     """The ``--bin`` of each cargo call for a binary crate: ``[None]`` is one ``cargo build --bins``.
 
-    rustc arguments (``rustc-args``, strip) can only go to one target at a time,
-    so then each binary gets its own ``cargo rustc --bin``, as maturin does; so
-    does each binary ``[[tool.maturin.targets]]`` lists.
+    rustc arguments (after ``--``, ``rustc-args``, strip) can only go to one target
+    at a time, so then each binary gets its own ``cargo rustc --bin``, as maturin does;
+    so does each binary ``[[tool.maturin.targets]]`` lists.
     """
     from .cargo_targets import selected_bins
 
+    project = plan.project
     if project.bindings.is_lib:
         return [None]
-    if not (strip or project.config.rustc_args or project.config.targets):
+    if not (plan.rustc_args or project.config.targets):
         return [None]
-    # [[tool.maturin.targets]] narrows the binaries: each listed one gets its own call
     return list(selected_bins(project)) or [None]
 
 
@@ -289,27 +309,223 @@ class Plan:
     profile: str
     strip: bool
     zig: bool
-    compatibility: Optional[str]  # None: the best policy the audit allows
+    # The policy the audit checks: None for the best, "pypi" for the best PyPI takes, "linux"
+    # for none, else the lowest manylinux/musllinux policy asked for.
+    compatibility: Optional[str]
     audit_mode: str  # repair | check | warn | skip
     out_dir: Path
     target_root: Path  # cargo's target directory root; each target builds below it
     user_target_dir: Optional[Path]  # --target-dir as given (cffi looks for a header there)
-    cargo_args: Tuple[str, ...]
+    cargo_args: Tuple[str, ...]  # extra arguments for cargo (tool.maturin.cargo-extra-args, API)
     quiet: bool
-    jobs: int
+    interpreter_jobs: int  # how many targets build at once
     editable: bool
-    generate_stubs: bool
+    triple: Optional[TargetTriple] = None  # --target (or $CARGO_BUILD_TARGET)
+    # further --compatibility policies the wheel is tagged with (newer than the audited one)
+    extra_policies: Tuple[str, ...] = ()
+    pypi: bool = False  # --compatibility pypi: the wheel must be one PyPI accepts
+    rustc_args: Tuple[str, ...] = ()  # after cargo's --: the user's, strip, split debug info
+    build_flags: Tuple[str, ...] = ()  # cargo -j, --timings, --color, -v, ... (build calls only)
+    compression: Compression = field(default_factory=Compression)
+    include_debuginfo: bool = False
+    sbom_include: Tuple[str, ...] = ()  # tool.maturin.sbom.include, then --sbom-include
+    generate_stubs: bool = False
+    pgo_command: Optional[str] = None  # --pgo: tool.maturin.pgo-command
+    rustflags: Tuple[str, ...] = ()  # for every crate: a PGO phase's -Cprofile-generate/-use
+    pgo_phase: Optional[str] = None  # "generate": the instrumented build, in a folder of its own
+    options: Optional[BuildOptions] = None  # what the plan was resolved from (a rebuild repeats it)
+    reproducible: bool = False  # paths remapped so another location builds the same bytes
+    path_remap: Optional[Tuple[str, str]] = None  # reproducible: (the sdist root, its stand-in)
+    source_date_epoch: Optional[int] = None  # the wheels' timestamps (else $SOURCE_DATE_EPOCH)
 
     def target_dir(self, target: BuildTarget) -> Path:
-        """The cargo target directory of one build configuration."""
-        return self.target_root / "maturin-nox" / target.key
+        """The cargo target directory of one build configuration (one per target triple)."""
+        name = target.key if self.triple is None else f"{target.key}-{self.triple.triple}"
+        if self.pgo_phase:
+            name += f"-pgo-{self.pgo_phase}"
+        return self.target_root / "maturin-nox" / name
+
+    @property
+    def cross(self) -> Optional[TargetTriple]:
+        """The target triple when it is not the host's (None for a native build)."""
+        return _cross(self.triple)
+
+    def platform(self, target: BuildTarget) -> str:
+        """The plain platform tag of a target: the triple's, else the interpreter's machine."""
+        if self.triple is not None:
+            return self.triple.linux_tag()
+        return platform_tag(target.interpreter, self.project.config)
 
     @property
     def audits(self) -> bool:
         """Whether wheels are audited against the manylinux/musllinux policies (Linux targets)."""
-        if not sys.platform.startswith("linux"):
-            return False
-        return self.compatibility not in ("linux", "off")
+        if self.triple is not None:
+            linux = self.triple.is_linux
+        else:
+            linux = sys.platform.startswith("linux")
+        return linux and self.compatibility != "linux"
+
+
+# What PyPI takes on Linux (warehouse's lists, as maturin has them).
+PYPI_ARCHES = {
+    "glibc": ("x86_64", "i686", "aarch64", "armv7l", "ppc64le", "s390x", "ppc64", "riscv64"),
+    "musl": ("x86_64", "i686", "aarch64", "armv7l", "ppc64le", "s390x", "riscv64"),
+}
+
+
+def _target_triple(project: Project) -> Optional[TargetTriple]:
+    """The target asked for, checked: its standard library is installed, it is a Linux target."""
+    from .platform_tags import require_std
+
+    if not project.target:
+        return None
+    triple = parse_triple(project.target)
+    if not triple.is_linux and sys.platform.startswith("linux"):
+        raise ConfigError(
+            f"--target {project.target} builds for {triple.os}; maturin-nox cross-compiles "
+            "only to Linux targets (build on that system instead).",
+            key="target",
+        )
+    require_std(project.target, _unstable_flags(project))
+    return triple
+
+
+def _unstable_flags(project: Project) -> List[str]:
+    flags = project.cargo_flags()
+    return [flags[i + 1] for i, f in enumerate(flags[:-1]) if f == "-Z"]
+
+
+def resolve_compatibility(
+    project: Project, options: BuildOptions, triple: Optional[TargetTriple]
+) -> Tuple[Optional[str], Tuple[str, ...], bool]:
+    """The audit's policy, the further policies to tag, and whether PyPI must accept the wheel.
+
+    ``--compatibility`` values replace tool.maturin.compatibility. Several
+    policies tag the wheel with all of them; the audit checks the lowest of the
+    target's libc (the others follow from it), as maturin does. Policies of the
+    other libc are dropped with a warning.
+    """
+    config = project.config
+    if options.compatibility:
+        values = [parse_compatibility(v) for v in _as_tuple(options.compatibility)]
+        source = "--compatibility"
+    elif config.compatibility:
+        where = f"{project.pyproject_path}: tool.maturin.compatibility"
+        values = [parse_compatibility(config.compatibility, source=where)]
+        source = where
+    else:
+        return None, (), False
+    pypi = "pypi" in values
+    policies = list(dict.fromkeys(v for v in values if v != "pypi"))
+    if "linux" in policies and (len(policies) > 1 or pypi):
+        raise ConfigError(
+            f"{source} mixes linux with "
+            + ("pypi" if pypi and len(policies) == 1 else "manylinux/musllinux tags")
+            + ": a plain linux wheel is neither portable nor accepted by PyPI.",
+            key="compatibility",
+        )
+    libc = triple.libc if triple is not None else _host_libc()
+    family = "musllinux" if libc == "musl" else "manylinux"
+    fitting = [p for p in policies if p == "linux" or p.startswith(family)]
+    if fitting and len(fitting) < len(policies):
+        for p in policies:
+            if p not in fitting:
+                log.warning(f"{p} does not fit a {libc} target; the wheel is not tagged with it.")
+        policies = fitting
+    for p in policies:
+        if p.startswith("manylinux_2_") and int(p.split("_")[2]) < 17:
+            log.warning(f"{p} is unsupported by the Rust compiler (it needs glibc 2.17 or newer).")
+    if pypi and triple is not None and triple.libc is not None:
+        if triple.arch not in PYPI_ARCHES[triple.libc]:
+            raise ConfigError(
+                f"--compatibility pypi: PyPI does not accept wheels for {triple.triple}.",
+                key="compatibility",
+            )
+    if not policies:
+        return ("pypi" if pypi else None), (), pypi
+    ordered = sorted(policies, key=_policy_version)
+    return ordered[0], tuple(ordered[1:]), pypi
+
+
+def _policy_version(name: str) -> Tuple[int, int]:
+    parts = name.split("_")
+    return (int(parts[1]), int(parts[2])) if len(parts) == 3 else (0, 0)
+
+
+def _host_libc() -> Optional[str]:
+    from .cargo import host_triple
+
+    return parse_triple(host_triple()).libc
+
+
+def _as_tuple(value: object) -> Tuple[str, ...]:
+    """A tuple of strings from a tuple, a list or one string (API callers pass any)."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, Path)):
+        return (str(value),)
+    return tuple(str(v) for v in value)  # type: ignore[attr-defined]
+
+
+def _build_flags(options: BuildOptions) -> Tuple[str, ...]:
+    """The cargo flags only a build takes (not ``cargo metadata``), in maturin's order."""
+    flags: List[str] = []
+    if options.quiet:
+        flags.append("--quiet")
+    if options.jobs:
+        flags += ["--jobs", str(options.jobs)]
+    if options.verbose:
+        flags.append("-" + "v" * min(options.verbose, 2))
+    if options.color:
+        flags += ["--color", options.color]
+    if options.timings:
+        flags.append("--timings")
+    if options.ignore_rust_version:
+        flags.append("--ignore-rust-version")
+    if options.future_incompat_report:
+        flags.append("--future-incompat-report")
+    return tuple(flags)
+
+
+def _rustc_args(
+    project: Project, options: BuildOptions, strip: bool, debuginfo: bool
+) -> Tuple[str, ...]:
+    """What follows cargo's ``--``: the flags (which replace tool.maturin.rustc-args), strip, debug info."""
+    args = list(_as_tuple(options.rustc_args)) or list(project.config.rustc_args)
+    if strip:
+        args += ["-C", "strip=symbols"]
+    if debuginfo:
+        args += ["-C", "split-debuginfo=packed"]
+    return tuple(args)
+
+
+def _include_debuginfo(project: Project, options: BuildOptions, strip: bool) -> bool:
+    if not options.include_debuginfo:
+        return False
+    if strip:
+        log.warning("--strip is enabled, disabling --include-debuginfo.")
+        return False
+    if not project.bindings.is_lib:
+        log.warning(
+            "--include-debuginfo: debug info of binaries is not put into wheels (as maturin); "
+            "the binaries keep theirs."
+        )
+        return False
+    return True
+
+
+def _pgo_command(project: Project, options: BuildOptions) -> Optional[str]:
+    if not options.pgo:
+        return None
+    command = project.config.pgo_command
+    if not command:
+        where = project.pyproject_path or project.manifest_path.parent / "pyproject.toml"
+        raise ConfigError(
+            f"--pgo needs a training command: set tool.maturin.pgo-command in {where}.",
+            where,
+            "tool.maturin.pgo-command",
+        )
+    return command
 
 
 def resolve_plan(
@@ -326,37 +542,112 @@ def resolve_plan(
     check_targets(project)  # [[tool.maturin.targets]] that match nothing fail before cargo
     out_dir = (options.out_dir or project.target_directory / "wheels").resolve()
     check_output_folder(out_dir)
+    triple = _target_triple(project)
+    if options.pgo and not options.profile and not options.release:
+        options = options.replace(release=True)  # as maturin: PGO of a debug build makes no sense
     if interpreters is None:
         interpreters = choose_interpreters(project, options)
     cwd = (options.cwd or Path.cwd()).resolve()
     user_target_dir = (cwd / options.target_dir).resolve() if options.target_dir else None
-    targets = tuple(plan_targets(project, interpreters))
-    jobs = max(1, min(len(targets), options.jobs or os.cpu_count() or 1))
+    targets = tuple(plan_targets(project, interpreters, _cross(triple)))
+    jobs = max(1, min(len(targets), options.interpreter_jobs or os.cpu_count() or 1))
+    if options.pgo:
+        jobs = 1  # one training run at a time, as maturin
+    profile = resolve_profile(config, options)
+    strip = config.strip if options.strip is None else options.strip
+    compatibility, extra_policies, pypi = resolve_compatibility(project, options, triple)
+    debuginfo = _include_debuginfo(project, options, strip)
+    fast = options.editable or profile == "dev"
     return Plan(
         project=project,
         targets=targets,
-        profile=resolve_profile(config, options),
-        strip=config.strip if options.strip is None else options.strip,
+        profile=profile,
+        strip=strip,
         zig=options.zig or config.zig,
-        compatibility=options.compatibility or config.compatibility,
+        compatibility=compatibility,
         audit_mode=options.auditwheel or config.auditwheel or "repair",
         out_dir=out_dir,
         target_root=user_target_dir or project.target_directory,
         user_target_dir=user_target_dir,
-        cargo_args=tuple(options.cargo_args),
+        cargo_args=tuple(config.cargo_args) + _as_tuple(options.cargo_args),
         quiet=options.quiet,
-        jobs=jobs,
+        interpreter_jobs=jobs,
         editable=options.editable,
+        triple=triple,
+        extra_policies=extra_policies,
+        pypi=pypi,
+        rustc_args=_rustc_args(project, options, strip, debuginfo) + _remaps(project, options),
+        build_flags=_build_flags(options),
+        compression=resolve_compression(
+            options.compression_method,
+            options.compression_level,
+            options.compression_large_file,
+            fast=fast,
+        ),
+        include_debuginfo=debuginfo,
+        sbom_include=tuple(dict.fromkeys([*config.sbom_include, *_as_tuple(options.sbom_include)])),
         generate_stubs=options.generate_stubs,
+        pgo_command=_pgo_command(project, options),
+        options=options,
+        reproducible=options.reproducible,
+        path_remap=_path_remap(project, options),
+        source_date_epoch=_source_date_epoch(project, options),
     )
 
 
-def cargo_env(project: Project, target: BuildTarget, *, editable: bool = False) -> Dict[str, str]:
+def _source_date_epoch(project: Project, options: BuildOptions) -> Optional[int]:
+    """A reproducible build's timestamp: as given, else $SOURCE_DATE_EPOCH, else the last commit's."""
+    if options.source_date_epoch is not None:
+        return options.source_date_epoch
+    if not options.reproducible or os.environ.get("SOURCE_DATE_EPOCH"):
+        return None
+    from .reproducible import last_commit_time
+
+    return last_commit_time(project.root)
+
+
+def _path_remap(project: Project, options: BuildOptions) -> Optional[Tuple[str, str]]:
+    if not options.reproducible:
+        return None
+    from .reproducible import sdist_root, top_name
+
+    return str(sdist_root(project)), top_name(project)
+
+
+def _remaps(project: Project, options: BuildOptions) -> Tuple[str, ...]:
+    """A reproducible build's rustc path remaps (the source and target roots of this location)."""
+    if not options.reproducible:
+        return ()
+    from .reproducible import remap_args
+
+    cwd = (options.cwd or Path.cwd()).resolve()
+    target_root = (cwd / options.target_dir).resolve() if options.target_dir else project.target_directory
+    return remap_args(project, target_root)
+
+
+def _cross(triple: Optional[TargetTriple]) -> Optional[TargetTriple]:
+    """The triple when it is not the host's own (then extension suffixes change)."""
+    if triple is None:
+        return None
+    from .cargo import host_triple
+
+    return None if triple.triple == host_triple() else triple
+
+
+def cargo_env(
+    project: Project,
+    target: BuildTarget,
+    cross: Optional[TargetTriple] = None,
+    *,
+    editable: bool = False,
+) -> Dict[str, str]:
     """Cargo's environment: the user's, plus what pyo3 needs unless the user set it.
 
     ``PYO3_PYTHON`` is the interpreter as given (a venv's own ``python``, not the
     file it links to), as maturin sets it, so a build script that runs it sees the
     venv's packages. The target dir stays keyed on the real file (:func:`_fingerprint`).
+    ``cross`` is a target triple other than the host's: pyo3 then reads the
+    target's Python version from ``PYO3_CROSS_PYTHON_VERSION``.
     """
     env = dict(os.environ)
     extra: Dict[str, str] = {}
@@ -375,6 +666,9 @@ def cargo_env(project: Project, target: BuildTarget, *, editable: bool = False) 
             extra["PYTHON_SYS_EXECUTABLE"] = given
     if project.bindings.needs_interpreter:
         extra["PYO3_BUILD_EXTENSION_MODULE"] = "1"
+        if cross is not None and interp is not None:
+            extra["PYO3_CROSS_PYTHON_VERSION"] = f"{interp.major}.{interp.minor}"
+            extra["PYO3_CROSS_PYTHON_IMPLEMENTATION"] = interp.implementation_name
     if sys.platform == "darwin" and not editable:
         deployment = macos_deployment_target(project.config, platform_tag().split("_", 3)[-1])
         if deployment:  # maturin: by configuration, unless MACOSX_DEPLOYMENT_TARGET is set
@@ -403,13 +697,18 @@ def feature_args(project: Project, extra: Sequence[str] = ()) -> List[str]:
 
 
 def cargo_command(
-    plan: Plan, target: BuildTarget, *, cargo: str, bin_name: Optional[str] = None
+    plan: Plan,
+    target: BuildTarget,
+    *,
+    cargo: str,
+    bin_name: Optional[str] = None,
+    extra: Sequence[str] = (),
 ) -> List[str]:
-    """The cargo invocation for a library (``cargo rustc --lib --crate-type cdylib``) or a binary."""
+    """The cargo invocation for a library (``cargo rustc --lib --crate-type cdylib``) or a binary.
+
+    ``extra`` are cargo arguments the caller adds (the ``--config`` carrying a PGO phase's rustflags).
+    """
     project = plan.project
-    rustc_args = list(project.config.rustc_args)
-    if plan.strip:
-        rustc_args += ["-C", "strip=symbols"]
     cmd = [cargo, "rustc"]
     if project.bindings.is_lib:
         cmd += ["--lib", "--crate-type", "cdylib"]
@@ -421,10 +720,13 @@ def cargo_command(
     cmd += ["--target-dir", str(plan.target_dir(target))]
     cmd += ["--message-format=json-render-diagnostics"]
     cmd += profile_args(plan.profile) + feature_args(project, target.features)
+    if plan.triple is not None:
+        cmd += ["--target", plan.triple.triple]
     cmd += project.cargo_flags()
-    cmd += list(project.config.cargo_args) + list(plan.cargo_args)
-    if rustc_args and cmd[1] == "rustc":
-        cmd += ["--", *rustc_args]
+    cmd += list(plan.build_flags)
+    cmd += list(plan.cargo_args) + list(extra)
+    if plan.rustc_args and cmd[1] == "rustc":
+        cmd += ["--", *plan.rustc_args]
     return cmd
 
 

@@ -85,6 +85,9 @@ class Project:
     features: Tuple[str, ...]
     all_features: bool
     no_default_features: bool
+    # --frozen/--locked/--offline/--config/-Z, from the flags and tool.maturin, for every cargo call
+    shared_cargo_flags: Tuple[str, ...] = ()
+    target: Optional[str] = None  # the target triple asked for (None: the host's)
     # features for some interpreters only (tool.maturin.features tables); the plan applies them
     conditional_features: Tuple[ConditionalFeature, ...] = ()
 
@@ -131,8 +134,8 @@ class Project:
         return self.python_source / self.module_name.split(".")[0]
 
     def cargo_flags(self) -> List[str]:
-        """Flags shared by every cargo call: --locked, --frozen, --offline, --config, -Z."""
-        return _cargo_flags(self.config)
+        """Flags shared by every cargo call: --frozen, --locked, --offline, --config, -Z."""
+        return list(self.shared_cargo_flags)
 
 
 def _lib_target(package: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
@@ -274,14 +277,27 @@ def load_project(
     features: Sequence[str] = (),
     all_features: bool = False,
     no_default_features: bool = False,
+    target: Optional[str] = None,
+    frozen: bool = False,
+    locked: bool = False,
+    offline: bool = False,
+    config: Sequence[str] = (),
+    unstable_flags: Sequence[str] = (),
 ) -> Project:
-    """Read the manifests and cargo metadata into a :class:`Project`."""
+    """Read the manifests and cargo metadata into a :class:`Project`.
+
+    The cargo flags given here meet ``[tool.maturin]`` as in maturin: features,
+    ``config`` and ``unstable-flags`` given here replace the table's, the
+    switches (all-features, no-default-features, frozen, locked, offline) add to
+    it. The target is ``target``, else ``$CARGO_BUILD_TARGET`` (``[tool.maturin] target`` is
+    maturin's per-target tables, never the triple).
+    """
     manifest, pyproject_path = locate_manifests(manifest_path, cwd)
     pyproject: Optional[Dict[str, Any]] = None
-    config = MaturinConfig()
+    table = MaturinConfig()
     if pyproject_path is not None:
         pyproject = load_toml(pyproject_path)
-        config = MaturinConfig.from_pyproject(pyproject, pyproject_path)
+        table = MaturinConfig.from_pyproject(pyproject, pyproject_path)
     root = pyproject_path.parent if pyproject_path else manifest.parent
     if bindings is not None and bindings not in BINDINGS:
         raise ConfigError(
@@ -289,41 +305,50 @@ def load_project(
             key="bindings",
         )
     # as maturin: features given here replace the table's (its conditional ones too)
-    chosen = _split_features(features) if features else list(config.features)
+    chosen = list(_split_features(features)) if features else list(table.features)
     all_feats = tuple(dict.fromkeys(chosen))
-    conditional = () if features else config.conditional_features
-    all_features = all_features or config.all_features
-    no_default_features = no_default_features or config.no_default_features
-    flags = _cargo_flags(config)
+    conditional = () if features else table.conditional_features
+    all_features = all_features or table.all_features
+    no_default_features = no_default_features or table.no_default_features
+    flags = _cargo_flags(
+        frozen=frozen or table.frozen,
+        locked=locked or table.locked,
+        offline=offline or table.offline,
+        config=tuple(config) or table.config,
+        unstable_flags=tuple(unstable_flags) or table.unstable_flags,
+    )
+    # [tool.maturin] target is per-target tables (config.TargetConfig), never the triple
+    triple = target or os.environ.get("CARGO_BUILD_TARGET") or None
     meta = cargo.metadata(
         manifest,
         features=all_feats,
         all_features=all_features,
         no_default_features=no_default_features,
         flags=flags,
-        filter_platform=cargo.host_triple(),
+        filter_platform=triple or cargo.host_triple(),
     )
     package = _find_package(meta, manifest)
     raw_manifest = load_toml(manifest)
     detected = _detect_bindings(
         meta,
         package,
-        bindings or config.bindings,
+        bindings or table.bindings,
         manifest,
         pyproject_path,
         features=all_feats,
         all_features=all_features,
         no_default_features=no_default_features,
+        triple=triple,
     )
-    module_name = _module_name(config, raw_manifest, pyproject, package)
-    python_source, mixed = _python_source(root, config, module_name, pyproject_path, pyproject)
+    module_name = _module_name(table, raw_manifest, pyproject, package)
+    python_source, mixed = _python_source(root, table, module_name, pyproject_path, pyproject)
     core = resolve_metadata(cargo_package=package, pyproject=pyproject, project_root=root)
     return Project(
         root=root,
         pyproject_path=pyproject_path,
         pyproject=pyproject,
         manifest_path=manifest,
-        config=config,
+        config=table,
         cargo_metadata=meta,
         package=package,
         bindings=detected,
@@ -334,16 +359,29 @@ def load_project(
         features=all_feats,
         all_features=all_features,
         no_default_features=no_default_features,
+        shared_cargo_flags=tuple(flags),
+        target=triple,
         conditional_features=conditional,
     )
 
 
-def _cargo_flags(config: MaturinConfig) -> List[str]:
-    """The flags every cargo call of the project gets, ``cargo metadata`` included (as maturin)."""
-    flags = [f"--{name}" for name in ("frozen", "locked", "offline") if getattr(config, name)]
-    for cfg in config.config:
+def _cargo_flags(
+    *,
+    frozen: bool,
+    locked: bool,
+    offline: bool,
+    config: Sequence[str],
+    unstable_flags: Sequence[str],
+) -> List[str]:
+    """The flags every cargo call of the project gets (``cargo metadata`` included)."""
+    flags = [
+        name
+        for name, on in (("--frozen", frozen), ("--locked", locked), ("--offline", offline))
+        if on
+    ]
+    for cfg in config:
         flags += ["--config", cfg]
-    for flag in config.unstable_flags:  # tool.maturin.unstable-flags: cargo -Z (nightly cargo)
+    for flag in unstable_flags:
         flags += ["-Z", flag]
     return flags
 
@@ -376,6 +414,7 @@ def _detect_bindings(
     features: Sequence[str] = (),
     all_features: bool = False,
     no_default_features: bool = False,
+    triple: Optional[str] = None,
 ) -> Bindings:
     """The bindings kind, from the crate's own graph (not the workspace's unified one)."""
     deps = crate_dependencies(
@@ -384,6 +423,8 @@ def _detect_bindings(
         features=features,
         all_features=all_features,
         no_default_features=no_default_features,
+        # the target's cfg values, asked only if a platform-specific dependency needs them
+        platform=(lambda: (triple, cargo.target_cfg(triple))) if triple else None,
     )
     has_lib = _lib_target(package) is not None
     has_bin = any("bin" in t.get("kind", []) for t in package.get("targets", []))

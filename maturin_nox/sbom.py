@@ -16,8 +16,9 @@ import re
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Set
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+from .errors import ConfigError
 from .toml import load_toml
 
 if TYPE_CHECKING:
@@ -86,8 +87,13 @@ def _component(
     return comp
 
 
-def rust_sbom(project: Project) -> str:
-    """The SBOM's JSON text."""
+def rust_sbom(project: Project, remap: Optional[Tuple[str, str]] = None) -> str:
+    """The SBOM's JSON text.
+
+    ``remap`` (a folder, its stand-in) rewrites the location of local crates in their
+    cargo ids, as a reproducible build remaps source paths, so the SBOM is the same
+    wherever the project is.
+    """
     meta = project.cargo_metadata
     packages = {p["id"]: p for p in meta.get("packages", [])}
     nodes = {n["id"]: n for n in (meta.get("resolve") or {}).get("nodes", [])}
@@ -150,19 +156,66 @@ def rust_sbom(project: Project) -> str:
         "bomFormat": "CycloneDX",
         "specVersion": "1.5",
         "version": 1,
-        "serialNumber": "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, root_id)),
+        "serialNumber": "urn:uuid:"
+        + str(uuid.uuid5(uuid.NAMESPACE_URL, _remapped(root_id, remap))),
         "metadata": metadata,
         "components": components,
         "dependencies": dependencies,
     }
-    return json.dumps(bom, indent=2) + "\n"
+    return _remapped(json.dumps(bom, indent=2) + "\n", remap)
 
 
-def custom_sboms(project: Project) -> Dict[str, Path]:
-    """User-provided SBOM files from ``[tool.maturin.sbom] include``, by file name."""
+def _remapped(text: str, remap: Optional[Tuple[str, str]]) -> str:
+    """``text`` with the cargo ids of local crates under the remapped folder made location-free.
+
+    ``path+file:///abs/folder/sub#0.1.0`` becomes ``path+file:///<stand-in>/sub#name@0.1.0``:
+    the folder is replaced, and the name cargo leaves out when it equals the folder's
+    is spelled out, so the id does not depend on what the folder is called.
+    """
+    if remap is None:
+        return text
+    folder, stand_in = remap
+    pattern = re.compile(r"path\+file://" + re.escape(folder) + r"((?:/[^#\"]*)?)#([^\"\s]+)")
+
+    def canonical(match: re.Match[str]) -> str:
+        sub, fragment = match.group(1), match.group(2)
+        if "@" not in fragment:
+            last = (folder + sub).rstrip("/").rsplit("/", 1)[-1]
+            fragment = f"{last}@{fragment}"
+        return f"path+file:///{stand_in}{sub}#{fragment}"
+
+    return pattern.sub(canonical, text)
+
+
+def custom_sboms(project: Project, include: Optional[Sequence[str]] = None) -> Dict[str, Path]:
+    """User-provided SBOM files by file name: ``include`` (``[tool.maturin.sbom] include``
+    and ``--sbom-include``), or the table's alone.
+
+    As maturin: a relative path is the project root's and must stay inside it; an
+    absolute path is taken as is; two files of one name are an error.
+    """
     out: Dict[str, Path] = {}
-    for rel in project.config.sbom_include:
-        path = project.root / rel
+    root = project.root.resolve()
+    for rel in project.config.sbom_include if include is None else include:
+        given = Path(rel)
+        path = (given if given.is_absolute() else root / given).resolve()
+        if not path.is_file():
+            raise ConfigError(
+                f"The SBOM file {rel} (tool.maturin.sbom.include or --sbom-include) does not exist "
+                f"in {root}.",
+                key="sbom.include",
+            )
+        if not given.is_absolute() and root not in path.parents:
+            raise ConfigError(
+                f"The SBOM file {rel} is outside the project root {root}; give an absolute path.",
+                key="sbom.include",
+            )
+        if path.name in out:
+            raise ConfigError(
+                f"Two SBOM files are named {path.name} ({out[path.name]} and {path}); "
+                "the files in .dist-info/sboms need different names.",
+                key="sbom.include",
+            )
         out[path.name] = path
     return out
 

@@ -35,7 +35,7 @@ pyo3 = { version = "$pyo3_version", features = ["extension-module"] }
 """,
     "pyproject.toml": """\
 [build-system]
-requires = ["maturin-nox"]
+requires = ["maturin-nox-core"]
 build-backend = "maturin_nox.backend"
 
 [project]
@@ -53,7 +53,11 @@ test = ["pytest"]
 
 [tool.maturin]
 bindings = "$bindings"
-$maturin_keys""",
+$maturin_keys
+[tool.uv]
+# uv reuses a built wheel until one of these changes: a Rust edit must rebuild
+cache-keys = [{ file = "pyproject.toml" }, { file = "Cargo.toml" }, { file = "Cargo.lock" }, { file = "**/*.rs" }]
+""",
     "pyo3/lib.rs": """\
 use pyo3::prelude::*;
 

@@ -195,7 +195,7 @@ class MaturinRunner(VirtualEnvRunner):
             target_dir=(root / target) if target else None,
             features=tuple(self.conf["maturin_features"]),
             release=bool(self.conf["maturin_release"]),
-            compatibility=str(self.conf["maturin_compatibility"]) or None,
+            compatibility=tuple(str(self.conf["maturin_compatibility"]).split()),
         )
 
     def _maturin_package_deps(self, project: Project) -> List[Requirement]:
@@ -268,6 +268,7 @@ class MaturinRunner(VirtualEnvRunner):
             project=project,
             extras=sorted(self.conf["extras"]),
             env_path=self.env_dir,
+            groups=(),  # tox installs dependency groups itself (its dependency_groups key)
         )
         what = f"{result.name}-{result.version}"
         mode = "editable" if result.editable else "develop"

@@ -38,7 +38,7 @@ from typing import (
 )
 
 from .atomic import write_text_atomic
-from .common import StrPath
+from .common import StrPath, cache_root
 from .errors import VenvError
 from .locks import exclusive
 
@@ -557,11 +557,7 @@ def find_active_env(start: Optional[StrPath] = None) -> Optional[Path]:
 
 def default_cache_dir() -> Path:
     """$MATURIN_NOX_CACHE_DIR/venvs, else $XDG_CACHE_HOME or ~/.cache, /maturin-nox/venvs."""
-    explicit = os.environ.get("MATURIN_NOX_CACHE_DIR")
-    if explicit:
-        return Path(explicit) / "venvs"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "maturin-nox" / "venvs"
+    return cache_root() / "venvs"
 
 
 class VenvManager:

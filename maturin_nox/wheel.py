@@ -9,6 +9,7 @@ a broken ``.whl`` behind. Entries are sorted and carry a fixed timestamp
 from __future__ import annotations
 
 import base64
+import bz2
 import csv
 import hashlib
 import io
@@ -18,15 +19,18 @@ import stat
 import tempfile
 import time
 import zipfile
+import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Dict, Iterable, Optional, Sequence, Union
 
 from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
 
 from . import faults
 from .atomic import publish_mode
+from .compression import RELEASE, Compression
 from .errors import WheelError
 
 if TYPE_CHECKING:
@@ -51,9 +55,9 @@ __all__ = [
 _ZIP_EPOCH = 315532800
 
 
-def _zip_date_time() -> tuple[int, int, int, int, int, int]:
-    """The timestamp every entry gets: SOURCE_DATE_EPOCH when set, else 1980-01-01."""
-    raw = os.environ.get("SOURCE_DATE_EPOCH")
+def _zip_date_time(explicit: Optional[int] = None) -> tuple[int, int, int, int, int, int]:
+    """The timestamp every entry gets: ``explicit``, else SOURCE_DATE_EPOCH, else 1980-01-01."""
+    raw = str(explicit) if explicit is not None else os.environ.get("SOURCE_DATE_EPOCH")
     epoch = _ZIP_EPOCH
     if raw:
         try:
@@ -155,15 +159,19 @@ class WheelWriter:
         *,
         generator: Optional[str] = None,
         root_is_purelib: bool = False,
+        compression: Compression = RELEASE,
+        date_epoch: Optional[int] = None,
     ) -> None:
         from . import __version__
 
+        self.date_epoch = date_epoch  # the entries' timestamp (else SOURCE_DATE_EPOCH, else 1980)
         self.out_dir = Path(out_dir)
         self.name = name
         self.version = version
         self.tags = [str(t) for tag in tags for t in expand_tags(str(tag))]
         self.generator = generator or f"maturin-nox ({__version__})"
         self.root_is_purelib = root_is_purelib
+        self.compression = compression
         self.dist_info = dist_info_name(name, version)
         self.data_dir = data_dir_name(name, version)
         self.filename = wheel_filename(name, version, self.tags)
@@ -225,26 +233,34 @@ class WheelWriter:
         ]
 
     def finish(self) -> Path:
-        """Write WHEEL and RECORD, then the archive to a temporary file, then rename it."""
+        """Write WHEEL and RECORD, then the archive to a temporary file, then rename it.
+
+        Large members are compressed in a thread pool while the small ones are
+        written (zlib and bz2 release the GIL); the archive is byte for byte the
+        one a serial write of the same members would give.
+        """
         self.add_dist_info("WHEEL", self.wheel_file())
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        date_time = _zip_date_time()
+        date_time = _zip_date_time(self.date_epoch)
         record = io.StringIO()
         writer = csv.writer(record, lineterminator="\n")
+        order = self._ordered()
         fd, tmp = tempfile.mkstemp(prefix=f".{self.filename}.", suffix=".tmp", dir=self.out_dir)
+        method = self.compression.zip_method
         try:
-            with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(
-                raw, "w", compression=zipfile.ZIP_DEFLATED
-            ) as zf:
-                for index, arcname in enumerate(self._ordered()):
-                    if index == 1:
-                        faults.point("build:writing")
-                    data, executable = self._entries[arcname]
-                    zf.writestr(_zipinfo(arcname, date_time, executable), data)
-                    writer.writerow([arcname, record_hash(data), str(len(data))])
-                record_name = f"{self.dist_info}/RECORD"
-                writer.writerow([record_name, "", ""])
-                zf.writestr(_zipinfo(record_name, date_time, False), record.getvalue())
+            with _Compressors(self.compression, [self._entries[n][0] for n in order]) as pool:
+                with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", method) as zf:
+                    for index, arcname in enumerate(order):
+                        if index == 1:
+                            faults.point("build:writing")
+                        data, executable = self._entries[arcname]
+                        info = _zipinfo(arcname, date_time, executable, self.compression)
+                        _write_member(zf, info, data, self.compression, pool.compressed(index))
+                        writer.writerow([arcname, record_hash(data), str(len(data))])
+                    record_name = f"{self.dist_info}/RECORD"
+                    writer.writerow([record_name, "", ""])
+                    info = _zipinfo(record_name, date_time, False, self.compression)
+                    _write_member(zf, info, record.getvalue().encode(), self.compression, None)
             publish_mode(tmp)
             os.replace(tmp, self.path)
         except BaseException:
@@ -253,9 +269,97 @@ class WheelWriter:
         return self.path
 
 
-def write_payload(payload: WheelPayload, out_dir: Union[str, Path]) -> Path:
+# Members at least this big are compressed in the pool; smaller ones cost less than a hand-off.
+_POOL_MIN = 1 << 20
+
+
+def _compress(data: bytes, compression: Compression) -> bytes:
+    """``data`` compressed exactly as zipfile's own compressor for the method would do it."""
+    if compression.method == "bzip2":
+        bz = bz2.BZ2Compressor(compression.level)
+        return bz.compress(data) + bz.flush()
+    z = zlib.compressobj(compression.level, zlib.DEFLATED, -15)
+    return z.compress(data) + z.flush()
+
+
+class _Compressors:
+    """Compresses the large members of an archive ahead of the writer, in threads."""
+
+    def __init__(self, compression: Compression, members: Sequence[bytes]) -> None:
+        self._futures: Dict[int, Future[bytes]] = {}
+        self._pool: Optional[ThreadPoolExecutor] = None
+        if compression.method not in ("deflated", "bzip2"):
+            return
+        large = [i for i, data in enumerate(members) if len(data) >= _POOL_MIN]
+        if not large:
+            return
+        workers = max(1, min(len(large), os.cpu_count() or 1))
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="maturin-nox-zip")
+        for i in large:
+            self._futures[i] = self._pool.submit(_compress, members[i], compression)
+
+    def compressed(self, index: int) -> Optional[bytes]:
+        """The member's compressed bytes if the pool made them (waits for them), else None."""
+        future = self._futures.pop(index, None)
+        return future.result() if future is not None else None
+
+    def __enter__(self) -> _Compressors:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            for future in self._futures.values():
+                future.cancel()
+            self._pool.shutdown(wait=True)
+
+
+class _Ready:
+    """Stands in for zipfile's compressor when the member was compressed ahead."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def compress(self, _data: bytes) -> bytes:
+        out, self._data = self._data, b""
+        return out
+
+    def flush(self) -> bytes:
+        return b""
+
+
+def _write_member(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    data: bytes,
+    compression: Compression,
+    ready: Optional[bytes],
+) -> None:
+    """Write one member as ``ZipFile.writestr`` does, zip64 records when asked."""
+    info.file_size = len(data)
+    with zf.open(info, "w", force_zip64=compression.large_file) as dest:
+        # zipfile has no public way to write precompressed bytes: hand its writer a
+        # compressor that returns them (the CRC and sizes still come from ``data``).
+        if ready is not None and getattr(dest, "_compressor", None) is not None:
+            setattr(dest, "_compressor", _Ready(ready))  # noqa: B010  (a private attribute)
+        dest.write(data)
+
+
+def write_payload(
+    payload: WheelPayload,
+    out_dir: Union[str, Path],
+    *,
+    compression: Compression = RELEASE,
+    date_epoch: Optional[int] = None,
+) -> Path:
     """Write a payload as a wheel in ``out_dir`` (atomically) and return its path."""
-    writer = WheelWriter(out_dir, payload.name, payload.version, payload.tags)
+    writer = WheelWriter(
+        out_dir,
+        payload.name,
+        payload.version,
+        payload.tags,
+        compression=compression,
+        date_epoch=date_epoch,
+    )
     for arcname in sorted(payload.files):
         source = payload.files[arcname]
         executable = arcname in payload.executables
@@ -269,11 +373,19 @@ def write_payload(payload: WheelPayload, out_dir: Union[str, Path]) -> Path:
 
 
 def _zipinfo(
-    arcname: str, date_time: tuple[int, int, int, int, int, int], executable: bool
+    arcname: str,
+    date_time: tuple[int, int, int, int, int, int],
+    executable: bool,
+    compression: Compression = RELEASE,
 ) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(arcname, date_time=date_time)
     info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
-    info.compress_type = zipfile.ZIP_DEFLATED
+    info.compress_type = compression.zip_method
+    # the level attribute is _compresslevel before Python 3.13, compress_level from it
+    level_attr = (
+        "compress_level" if "compress_level" in zipfile.ZipInfo.__slots__ else "_compresslevel"
+    )
+    setattr(info, level_attr, compression.zip_level)
     info.create_system = 3  # unix, so the mode bits are honoured
     return info
 

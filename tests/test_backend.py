@@ -45,7 +45,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    assert len(list(out.glob("maturin_nox-*.whl"))) == 1
+    assert len(list(out.glob("maturin_nox_core-*.whl"))) == 1
     return out
 
 
@@ -120,7 +120,9 @@ def test_editable_mixed_install_sees_python_edits_at_once_and_rust_edits_after_d
 
     lib = crate / "src" / "lib.rs"
     lib.write_text(lib.read_text().replace("    21\n", "    22\n"))
-    assert run_python(python, code, tmp_path) == "21 63", "a Rust edit needs a rebuild"
+    # the editable install rebuilds itself when imported after a Rust edit
+    assert run_python(python, code, tmp_path) == "22 66", "a Rust edit is rebuilt on import"
+    lib.write_text(lib.read_text().replace("    22\n", "    23\n"))
     proc = subprocess.run(
         [sys.executable, "-m", "maturin_nox", "develop", "--target-dir", str(TARGET)],
         cwd=crate,
@@ -129,7 +131,7 @@ def test_editable_mixed_install_sees_python_edits_at_once_and_rust_edits_after_d
         env={**os.environ, "VIRTUAL_ENV": str(venv)},
     )
     assert proc.returncode == 0, proc.stderr
-    assert run_python(python, code, tmp_path) == "22 66"
+    assert run_python(python, code, tmp_path) == "23 69"
     # develop replaced pip's install: one dist-info, ours.
     dist_infos = list(site.glob("pyo3_mixed-*.dist-info"))
     assert [d.name for d in dist_infos] == ["pyo3_mixed-0.4.0.dist-info"]
@@ -201,7 +203,9 @@ def test_build_editable_of_a_pure_project_is_a_normal_wheel(
     assert name == "pyo3_pure-2.1.2-cp312-cp312-linux_x86_64.whl"
     with zipfile.ZipFile(tmp_path / "out" / name) as zf:
         listed = zf.namelist()
-    assert "pyo3_pure/__init__.py" in listed and not [n for n in listed if n.endswith(".pth")]
+    # a normal wheel, plus the finder that rebuilds it on import (its .pth, module, data)
+    assert "pyo3_pure/__init__.py" in listed
+    assert [n for n in listed if n.endswith(".pth")] == ["_maturin_nox_rebuild_pyo3_pure.pth"]
 
 
 def test_bad_build_args_fail_with_one_sentence(
@@ -225,12 +229,15 @@ def test_build_args_come_from_config_settings_else_the_environment(
     both = {"maturin.build-args": "--profile p", "build-args": "--profile q"}
     assert backend.build_args(both) == ["--profile", "p"]
 
-    options = backend.hook_options({"build-args": "-F foo -- -Zflag"})
+    # after --: rustc's arguments (maturin's rustc-args), not cargo's
+    options = backend.hook_options({"build-args": "-F foo -- -C target-cpu=native"})
     assert options.interpreters == (sys.executable,)
-    assert options.compatibility == "off"
-    assert options.features == ("foo",) and options.cargo_args == ("-Zflag",)
-    chosen = backend.hook_options({"build-args": "-i python3.12 --compatibility manylinux_2_28"})
-    assert chosen.interpreters == ("python3.12",) and chosen.compatibility == "manylinux_2_28"
+    assert options.compatibility == ("off",)
+    assert options.features == ("foo",) and options.rustc_args == ("-C", "target-cpu=native")
+    assert options.cargo_args == ()
+    chosen = backend.hook_options({"build-args": "-i python3.12 --compatibility 2_28 -Z x"})
+    assert chosen.interpreters == ("python3.12",) and chosen.compatibility == ("manylinux_2_28",)
+    assert chosen.unstable_flags == ("x",)
     with pytest.raises(ConfigError, match="build-args"):
         backend.hook_options({"build-args": "--jobs not-a-number"})
 

@@ -40,6 +40,8 @@ def shim(tmp_path: Path) -> Dict[str, str]:
     env["PATH"] = os.pathsep.join([str(bindir), env.get("PATH", "")])
     env["PYTHONPATH"] = str(REPO)
     env["CARGO_CALLS"] = str(log)
+    # the fronts' own count: the cache that answers a second run without cargo is off here
+    env["MATURIN_NOX_METADATA_CACHE"] = "0"
     return env
 
 
@@ -76,6 +78,26 @@ def test_build_and_develop_run_cargo_metadata_once(
     venv = create(python, tmp_path / "venv", backend="virtualenv")
     env = {**shim, "VIRTUAL_ENV": str(venv.path)}
     run([sys.executable, "-m", "maturin_nox", "develop", "--target-dir", str(TARGET)], crate, env)
+    assert calls(shim).count("metadata") == 1
+
+
+def test_an_unchanged_project_runs_no_cargo_at_all_the_second_time(
+    tmp_path: Path, shim: Dict[str, str]
+) -> None:
+    crate = crate_copy(tmp_path)
+    env = {**shim, "MATURIN_NOX_METADATA_CACHE": "1", "MATURIN_NOX_CACHE_DIR": str(tmp_path / "cache")}
+    python = str(pyenv_python(PYTHON))
+    build = [sys.executable, "-m", "maturin_nox", "build", "-i", python]
+    build += ["--target-dir", str(TARGET), "-o", str(tmp_path / "out")]
+    run(build, crate, env)
+    assert "metadata" in calls(shim)
+    # nothing changed: cargo metadata comes from the cache, the build from its record
+    run(build, crate, env)
+    assert calls(shim) == []
+    # a manifest edit is seen: cargo runs again
+    manifest = crate / "Cargo.toml"
+    manifest.write_text(manifest.read_text() + "\n")
+    run(build, crate, env)
     assert calls(shim).count("metadata") == 1
 
 

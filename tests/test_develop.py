@@ -72,7 +72,8 @@ def test_pure_rust_project_installs_as_a_normal_wheel_and_a_rerun_is_a_no_op(
     site = site_packages(venv)
     assert (result.installed, result.editable, result.changed) == (True, False, True)
     assert result.extension is None
-    assert not list(site.glob("*.pth")), "a pure Rust project needs no .pth"
+    # no .pth serves sources: the only one starts the rebuild-on-import finder
+    assert [p.name for p in site.glob("*.pth")] == ["_maturin_nox_rebuild_pyo3_pure.pth"]
     assert (site / "pyo3_pure" / "__init__.py").is_file()
     assert list((site / "pyo3_pure").glob("pyo3_pure.cpython-312*.so"))
     assert not list(crate.rglob("*.so")), "nothing is copied into a pure project's tree"

@@ -141,12 +141,14 @@ def test_empty_folder_has_nothing_to_publish(tmp_path: Path) -> None:
     assert not verdict.ok and "no wheels or sdists" in verdict.problems[0]
 
 
-def test_wheels_without_results_are_blocked_with_both_reasons(folder: Path) -> None:
+def test_the_gate_audits_wheels_with_no_audit_and_blocks_untested_ones(folder: Path) -> None:
     verdict = gate.evaluate(folder, check_metadata=False)
     assert not verdict.ok
-    assert [(f.audit, f.tests) for f in verdict.files] == [("missing", "missing")] * 2
-    assert any("no audit recorded for its current contents" in p for p in verdict.problems)
-    assert any("no test results recorded" in p for p in verdict.problems)
+    # the audit is never missing: the gate makes it and records it for the wheel's bytes
+    assert [(f.audit, f.tests) for f in verdict.files] == [("passed", "missing")] * 2
+    recorded = gate.load_results(folder)["wheels"]
+    assert all(recorded[f.path.name]["audit"]["ok"] for f in verdict.files)
+    assert all("no test results recorded" in p for p in verdict.problems)
 
 
 def test_audited_and_tested_wheels_pass_with_twine_check(folder: Path) -> None:
@@ -173,7 +175,7 @@ def test_results_for_other_bytes_do_not_count(folder: Path) -> None:
     corrupt(wheel)
     verdict = gate.evaluate(folder)
     (blocked,) = verdict.failed()
-    assert blocked.path == wheel and (blocked.audit, blocked.tests) == ("missing", "missing")
+    assert blocked.path == wheel and (blocked.audit, blocked.tests) == ("failed", "missing")
     assert blocked.check == "failed"  # twine check (with RECORD hashes) refuses it too
 
 
@@ -209,7 +211,7 @@ def test_an_unreadable_results_file_counts_as_no_results(folder: Path) -> None:
     record_all(folder)
     (folder / gate.RESULTS_FILE).write_text("{not json")
     verdict = gate.evaluate(folder, check_metadata=False)
-    assert not verdict.ok and all(f.audit == "missing" for f in verdict.files)
+    assert not verdict.ok and all(f.tests == "missing" for f in verdict.files)
 
 
 # --- release.py with real nox and real index servers ------------------------------------
@@ -305,8 +307,9 @@ def test_a_corrupted_wheel_blocks_the_upload(release_copy: Path, tmp_path: Path)
     corrupt(wheel)
     with run_pypiserver(tmp_path / "index") as server:
         out = failed(publish(release_copy, "--repository-url", server.url, env=CREDENTIALS))
-        assert f"{wheel.name} has no audit recorded for its current contents" in out
-        assert "Run `nox -s audit` and `nox -s test`" in out
+        # the gate audits what has no audit for its bytes, and the tests never ran on these
+        assert f"{wheel.name} failed its audit" in out
+        assert "Run `nox -s test`" in out
         out = failed(nox(release_copy, "-s", "audit"))
         assert "does not match its RECORD hash" in out
         out = failed(publish(release_copy, "--repository-url", server.url, env=CREDENTIALS))

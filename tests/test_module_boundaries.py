@@ -102,3 +102,19 @@ def test_names_imported_across_modules_are_exported() -> None:
                 if alias.name not in exported:
                     problems.append(f"{path.name}: imports {alias.name}, not in {source}.__all__")
     assert not problems, "\n".join(sorted(set(problems)))
+
+
+def test_the_two_distributions_have_one_version() -> None:
+    """maturin-nox (full/) pins maturin-nox-core (the root) at the package's own version."""
+    import re
+
+    import maturin_nox
+
+    root = PACKAGE.parent
+    core = (root / "pyproject.toml").read_text()
+    full = (root / "full" / "pyproject.toml").read_text()
+    version = maturin_nox.__version__
+    assert re.search(rf'^name = "maturin-nox-core"\nversion = "{re.escape(version)}"$', core, re.M)
+    assert re.search(rf'^name = "maturin-nox"\nversion = "{re.escape(version)}"$', full, re.M)
+    assert f'"maturin-nox-core=={version}"' in full
+    assert 'requires = ["maturin-nox-core"]' in (root / "maturin_nox" / "templates.py").read_text()

@@ -118,7 +118,7 @@ def test_spec_names_and_files() -> None:
     assert spec.module == "my_lib"
     assert 'module-name = "my_lib._core"' in files["pyproject.toml"]
     assert 'python-source = "python"' in files["pyproject.toml"]
-    assert 'requires = ["maturin-nox"]' in files["pyproject.toml"]
+    assert 'requires = ["maturin-nox-core"]' in files["pyproject.toml"]
     assert 'build-backend = "maturin_nox.backend"' in files["pyproject.toml"]
     assert 'test = ["pytest"]' in files["pyproject.toml"]
     assert 'pyo3 = { version = "0.23.5"' in files["Cargo.toml"]

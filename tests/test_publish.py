@@ -179,7 +179,7 @@ def test_a_readme_that_would_not_render_uploads_nothing(
 
     assert proc.returncode == 1
     line = _error_line(proc)
-    assert "metadata check" in line and "nothing was uploaded" in line
+    assert "failed the metadata check" in line and "Nothing was uploaded" in line
     assert index.files() == []
 
 

@@ -207,7 +207,7 @@ def _write(path: Path, text: str) -> None:
 
 _PYPROJECT = """\
 [build-system]
-requires = ["maturin-nox"]
+requires = ["maturin-nox-core"]
 build-backend = "maturin_nox.backend"
 
 [project]

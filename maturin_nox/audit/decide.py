@@ -95,13 +95,13 @@ def decide_platform(
 
 def requested_policy(compatibility: Optional[str]) -> Optional[str]:
     """None (best available), "pypi", "linux" or a canonical policy name."""
+    from ..platform_tags import parse_compatibility
+
     if compatibility is None or compatibility.strip() == "":
         return None
-    key = compatibility.strip().lower()
-    if key in ("linux", "off"):
-        return "linux"
-    if key == "pypi":
-        return "pypi"
+    key = parse_compatibility(compatibility)  # maturin's spellings: 2014, 2_28, off, ...
+    if key in ("linux", "pypi"):
+        return key
     return canonical_policy_name(key)
 
 

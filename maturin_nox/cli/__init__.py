@@ -32,6 +32,11 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
+# maturin's short names of commands; each command module lists its own in ALIASES too
+# (a test keeps the two in step), this copy lets `_wanted` import only the module invoked.
+_ALIASES = {"b": "build", "dev": "develop"}
+
+
 def _command_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("cmd_"))
 
@@ -44,7 +49,7 @@ def _wanted(argv: Optional[Sequence[str]]) -> Optional[str]:
         a in ("-h", "--help", "-V", "--version") for a in args[: args.index(first)]
     ):
         return None
-    name = "cmd_" + first.replace("-", "_")
+    name = "cmd_" + _ALIASES.get(first, first).replace("-", "_")
     return name if name in _command_modules() else None
 
 
@@ -55,6 +60,14 @@ def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParse
         description="Build and publish Rust crates as Python packages.",
     )
     parser.add_argument("-V", "--version", action="version", version=f"maturin-nox {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        dest="global_verbose",
+        action="count",
+        default=0,
+        help="Use verbose output (before or after the command): debug logging, cargo -v; -vv: cargo -vv",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     wanted = _wanted(argv)
@@ -68,9 +81,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the console script; returns the exit code."""
     parser = build_parser(list(sys.argv[1:]) if argv is None else argv)
     args = parser.parse_args(argv)
+    # -v before the command counts as after it (maturin's -v is global)
+    verbose = (getattr(args, "verbose", 0) or 0) + args.global_verbose
+    if verbose:
+        args.verbose = verbose
+    del args.global_verbose
     logger = logging.getLogger("maturin_nox")
     saved = (logger.level, list(logger.handlers))
-    configure_logging(getattr(args, "verbose", 0) or 0, bool(getattr(args, "quiet", False)))
+    configure_logging(verbose, bool(getattr(args, "quiet", False)))
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return int(func(args) or 0)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
+from ..console import format_table
+from ..gate import TABLE_HEADERS, Verdict
 from ..options import (
     BuildOptions,
     add_build_arguments,
@@ -41,9 +44,17 @@ def run(args: argparse.Namespace) -> int:
         sdist=not args.no_sdist,
         skip_existing=args.skip_existing,
         dry_run=args.dry_run,
+        check_sdist=not args.skip_sdist_check,
+        show=_show,
     )
     print_report(result.report)
     return 0
+
+
+def _show(verdict: Verdict) -> None:
+    """The gate's table, one row per file, on stderr before anything is uploaded."""
+    for line in format_table(TABLE_HEADERS, verdict.table()):
+        print(line, file=sys.stderr)
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -51,14 +62,22 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser = sub.add_parser(
         "publish",
         help="Build and publish the crate as Python packages to PyPI",
-        description="Build the wheels (release profile, stripped) and the sdist, audit every "
-        "wheel, check every file as twine check does, and only when all of that passed upload "
-        "them with twine. Credentials come from the flags, MATURIN_PYPI_TOKEN, "
-        "MATURIN_USERNAME/MATURIN_PASSWORD, TWINE_USERNAME/TWINE_PASSWORD or ~/.pypirc.",
+        description="Build the wheels (release profile, stripped, reproducibly) and the sdist, "
+        "build every wheel again from the unpacked sdist and compare them byte for byte, audit "
+        "every wheel (abi3 wheels with abi3audit), check every file as twine check does, print "
+        "the gate's table, and only when every row passed upload them with twine. Credentials "
+        "come from the flags, MATURIN_PYPI_TOKEN, MATURIN_USERNAME/MATURIN_PASSWORD, "
+        "TWINE_USERNAME/TWINE_PASSWORD or ~/.pypirc.",
     )
-    add_build_arguments(parser, release_default=True)
+    add_build_arguments(parser, command="publish")
     parser.add_argument(
-        "--no-sdist", action="store_true", help="Do not build a source distribution"
+        "--no-sdist", action="store_true", help="Do not upload a source distribution"
+    )
+    parser.add_argument(
+        "--skip-sdist-check",
+        action="store_true",
+        help="(ours) Upload the wheels built from the checkout without building them again "
+        "from the sdist and comparing them byte for byte",
     )
     parser.add_argument(
         "-o",

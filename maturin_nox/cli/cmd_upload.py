@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,9 @@ def print_report(report: UploadReport) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Upload the files given on the command line; return the exit code."""
+    if not args.files:
+        print("⚠️  Warning: No files given, exiting.", file=sys.stderr)  # as maturin
+        return 0
     repository = repository_from_args(args)
     report = upload(args.files, repository, skip_existing=args.skip_existing, dry_run=args.dry_run)
     print_report(report)
@@ -46,5 +50,5 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="Show what twine and the index say."
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILES", help="Wheels and sdists.")
+    parser.add_argument("files", nargs="*", type=Path, metavar="FILE", help="Wheels and sdists.")
     parser.set_defaults(func=run)

@@ -7,8 +7,6 @@ import textwrap
 from pathlib import Path
 from typing import List, Mapping, Optional, Tuple
 
-from packaging.metadata import Metadata
-
 from ..errors import ConfigError
 from .fields import PYPROJECT, Fields
 
@@ -82,6 +80,8 @@ def render_entry_points(fields: Fields) -> Optional[str]:
 
 def validate_metadata(text: str, where: Path) -> None:
     """Check the METADATA text with packaging, reporting the first problem as one sentence."""
+    from packaging.metadata import Metadata  # only here: it is a heavy import
+
     try:
         Metadata.from_email(text, validate=True)
     except Exception as error:  # packaging raises its own ExceptionGroup backport

@@ -60,15 +60,21 @@ def build_sdist(
     out_dir: Optional[Path] = None,
     cwd: Optional[Path] = None,
     project: Optional[Project] = None,
+    source_date_epoch: Optional[int] = None,
 ) -> Path:
-    """Write the project's source distribution and return the .tar.gz path."""
+    """Write the project's source distribution and return the .tar.gz path.
+
+    ``source_date_epoch`` is the entries' time (else $SOURCE_DATE_EPOCH, else maturin's).
+    """
     if project is None:
         project = _load(manifest_path, cwd)
     files = sdist_file_list(project)
     base = (cwd or Path.cwd()).resolve()
     out = ((base / out_dir) if out_dir is not None else project.target_directory / "wheels").resolve()
     with staging_dir(out) as staging:
-        staged = _write_tar(staging / sdist_filename(project), _base_name(project), files)
+        staged = _write_tar(
+            staging / sdist_filename(project), _base_name(project), files, source_date_epoch
+        )
         path = out / staged.name
         os.replace(staged, path)
     log.info(f"📦 Built source distribution to {path}")
@@ -114,7 +120,7 @@ def _require_build_system(project: Project) -> Path:
     if not isinstance(project.pyproject.get("build-system"), dict):
         raise ConfigError(
             f"{project.pyproject_path} has no [build-system] table, so an sdist of it could not "
-            'be built by pip; add requires = ["maturin-nox"] and build-backend = "maturin_nox.backend".',
+            'be built by pip; add requires = ["maturin-nox-core"] and build-backend = "maturin_nox.backend".',
             project.pyproject_path,
             "build-system",
         )
@@ -146,7 +152,9 @@ def _git_files(project: Project) -> Dict[str, Source]:
     return files
 
 
-def _mtime() -> int:
+def _mtime(explicit: Optional[int] = None) -> int:
+    if explicit is not None:
+        return max(0, explicit)
     raw = os.environ.get("SOURCE_DATE_EPOCH")
     if not raw:
         return _DEFAULT_MTIME
@@ -158,9 +166,11 @@ def _mtime() -> int:
         ) from None
 
 
-def _write_tar(path: Path, top: str, files: Mapping[str, Source]) -> Path:
+def _write_tar(
+    path: Path, top: str, files: Mapping[str, Source], source_date_epoch: Optional[int] = None
+) -> Path:
     """Write a reproducible .tar.gz to a temporary file, then rename it into place."""
-    mtime = _mtime()
+    mtime = _mtime(source_date_epoch)
     path.parent.mkdir(parents=True, exist_ok=True)
     names = sorted(files, key=lambda n: (n != "PKG-INFO", n))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

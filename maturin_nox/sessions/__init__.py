@@ -84,6 +84,7 @@ def register(
     target_dir: Optional[str] = None,
     test_command: Union[str, Sequence[str], None] = None,
     release: bool = False,
+    reproducible: bool = True,
     build_options: Optional[Mapping[str, Any]] = None,
     names: Optional[Mapping[str, str]] = None,
     sessions: Sequence[str] = tuple(DEFAULT_NAMES),
@@ -96,6 +97,7 @@ def register(
         target_dir=target_dir,
         test_command=test_command,
         release=release,
+        reproducible=reproducible,
         build_options=build_options,
         names=names,
     )

@@ -23,12 +23,12 @@ import nox
 from nox.virtualenv import InterpreterNotFound
 
 from .. import gate
+from ..console import format_table
 from ..errors import MaturinNoxError
 from ..interpreters import Interpreter, InterpreterError, default, find_all, resolve
-from ..options import StrictParser
+from ..options import BuildOptions, StrictParser
 from .config import SessionConfig
 from .matrix import TestPlan, plan_runs, run_wheel_tests, smoke_command, tests_folder
-from .table import format_table
 
 __all__ = ["audit", "build", "develop", "publish", "sdist", "test"]
 
@@ -108,13 +108,45 @@ def _log_table(session: nox.Session, headers: Sequence[str], rows: Sequence[Sequ
 # --- build -------------------------------------------------------------------------
 
 
+def _build_options(
+    session: nox.Session, cfg: SessionConfig, root: Path, args: Optional[argparse.Namespace]
+) -> BuildOptions:
+    """The build session's options: the noxfile's as the base, the posargs' flags over them.
+
+    Builds are reproducible unless the noxfile says ``reproducible=False``, with the
+    last commit's time for the archives, so the publish gate can build them again
+    from the sdist and compare them byte for byte.
+    """
+    from ..options import merge_options, options_from_args
+    from ..publish import release_epoch
+
+    base = BuildOptions(
+        cwd=root,
+        out_dir=cfg.wheels(root),
+        target_dir=cfg.cargo_target_dir(root),
+        release=cfg.release,
+        reproducible=cfg.reproducible,
+    )
+    base = merge_options(base, cfg.build_options)
+    if base.reproducible:
+        base = base.replace(source_date_epoch=release_epoch(base))
+    if not (args is not None and getattr(args, "interpreter", None)) and not base.interpreters:
+        wanted = _specs(session, cfg)
+        if wanted is not None:
+            found = [str(i.executable) for i in _interpreters(session, wanted)]
+            base = base.replace(interpreters=tuple(found))
+        elif not (args is not None and getattr(args, "find_interpreter", False)):
+            base = base.replace(find_interpreter=True)
+    return options_from_args(args, base) if args is not None else base
+
+
 def build(session: nox.Session, cfg: SessionConfig) -> None:
     """Build wheels for every configured interpreter (one abi3 wheel for abi3 crates).
 
     The noxfile's options are the base; a flag given after ``--`` always wins.
     """
     from ..builder import build as build_wheels
-    from ..options import BuildOptions, add_build_arguments, merge_options, options_from_args
+    from ..options import add_build_arguments
 
     with _reported(session):
         root = _root(session, cfg)
@@ -124,25 +156,14 @@ def build(session: nox.Session, cfg: SessionConfig) -> None:
             "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="Do not print cargo output"
         )
         args = parser.parse_args(session.posargs)
-        base = BuildOptions(
-            cwd=root,
-            out_dir=cfg.wheels(root),
-            target_dir=cfg.cargo_target_dir(root),
-            release=cfg.release,
-        )
-        base = merge_options(base, cfg.build_options)
-        if not getattr(args, "interpreter", None) and not base.interpreters:
-            wanted = _specs(session, cfg)
-            if wanted is not None:
-                found = [str(i.executable) for i in _interpreters(session, wanted)]
-                base = base.replace(interpreters=tuple(found))
-            elif not getattr(args, "find_interpreter", False):
-                base = base.replace(find_interpreter=True)
-        opts = options_from_args(args, base)
+        opts = _build_options(session, cfg, root, args)
         wheels = build_wheels(opts)
         session.log(f"Built {len(wheels)} wheel(s) in {opts.out_dir}:")
         for wheel in wheels:
-            session.log(f"  {wheel.path.name}")
+            # the audit is recorded with the build, so the publish gate never misses it
+            result = gate.audit_wheel(wheel.path)
+            gate.record_audit(wheel.path.parent, result)
+            session.log(f"  {wheel.path.name} (audit: {result.summary()})")
 
 
 # --- sdist -------------------------------------------------------------------------
@@ -150,11 +171,13 @@ def build(session: nox.Session, cfg: SessionConfig) -> None:
 
 def sdist(session: nox.Session, cfg: SessionConfig) -> None:
     """Build the source distribution into the wheel folder."""
+    from ..publish import release_epoch
     from ..sdist import build_sdist
 
     with _reported(session):
         root = _root(session, cfg)
-        path = build_sdist(cwd=root, out_dir=cfg.wheels(root))
+        epoch = release_epoch(BuildOptions(cwd=root)) if cfg.reproducible else None
+        path = build_sdist(cwd=root, out_dir=cfg.wheels(root), source_date_epoch=epoch)
         session.log(f"Built {path.name} in {path.parent}")
 
 
@@ -274,19 +297,45 @@ def audit(session: nox.Session, cfg: SessionConfig) -> None:
 
 
 def publish(session: nox.Session, cfg: SessionConfig) -> None:
-    """Upload the wheel folder with twine, only if every wheel passed audit, tests and check."""
+    """Upload the wheel folder with twine, only if every row of the publish gate passed.
+
+    Each wheel needs passing tests for its current bytes, an audit (made here when
+    none is recorded), twine's metadata check, and to be what the sdist builds: the
+    sdist (made here when the folder has none) is unpacked, the wheels are built
+    from it with the build session's options, and each must match byte for byte.
+    """
     from ..options import add_upload_arguments, repository_from_args
+    from ..release import check_from_sdist
     from ..upload import Outcome, upload
 
     with _reported(session):
         root = _root(session, cfg)
         parser = _parser(session)
         add_upload_arguments(parser)
+        parser.add_argument(
+            "--skip-sdist-check",
+            action="store_true",
+            help="Do not build the wheels again from the sdist to compare them",
+        )
         args = parser.parse_args(session.posargs)
-        verdict = gate.evaluate(cfg.wheels(root))
-        rows = [[f.path.name, f.audit, f.tests, f.check] for f in verdict.files]
-        if rows:
-            _log_table(session, ["File", "Audit", "Tests", "Metadata check"], rows)
+        repository = repository_from_args(args)  # a missing secret fails before any build
+        folder = cfg.wheels(root)
+        wheels, sdists = gate.distributions(folder)
+        release = None
+        if wheels and not args.skip_sdist_check:
+            from ..sdist import build_sdist
+
+            opts = _build_options(session, cfg, root, None).replace(reproducible=True)
+            if sdists:
+                sdist_path = sdists[0]
+            else:
+                epoch = opts.source_date_epoch
+                sdist_path = build_sdist(cwd=root, out_dir=folder, source_date_epoch=epoch)
+                session.log(f"Built {sdist_path.name} in {folder}")
+            release = check_from_sdist(wheels, sdist_path, opts)
+        verdict = gate.evaluate(folder, release=release)
+        if verdict.files:
+            _log_table(session, gate.TABLE_HEADERS, verdict.table())
         if not verdict.ok:
             for problem in verdict.problems:
                 session.warn(problem)
@@ -298,7 +347,6 @@ def publish(session: nox.Session, cfg: SessionConfig) -> None:
                 else verdict.problems[0].rstrip(".")
             )
             _fail(session, f"Nothing was uploaded: {what}.")
-        repository = repository_from_args(args)
         report = upload(
             verdict.paths, repository, skip_existing=args.skip_existing, dry_run=args.dry_run
         )
@@ -314,8 +362,6 @@ def publish(session: nox.Session, cfg: SessionConfig) -> None:
 def _hint(session: nox.Session, cfg: SessionConfig, verdict: gate.Verdict) -> None:
     """Say which sessions would record what the gate misses."""
     needs = []
-    if any(f.audit == "missing" for f in verdict.files):
-        needs.append(f"`nox -s {cfg.name('audit')}`")
     if any(f.tests == "missing" for f in verdict.files):
         needs.append(f"`nox -s {cfg.name('test')}`")
     if needs:

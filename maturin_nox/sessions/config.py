@@ -52,6 +52,7 @@ class SessionConfig:
     target_dir: Optional[Path] = None  # None: $MATURIN_NOX_TARGET_DIR, else cargo's default
     test_command: Optional[Tuple[str, ...]] = None  # None: pytest on the project's tests
     release: bool = False
+    reproducible: bool = True  # the build session's wheels can be rebuilt byte for byte
     build_options: Mapping[str, Any] = field(default_factory=dict)
     names: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_NAMES))
 
@@ -65,6 +66,7 @@ class SessionConfig:
         target_dir: Optional[StrPath] = None,
         test_command: Union[str, Sequence[str], None] = None,
         release: bool = False,
+        reproducible: bool = True,
         build_options: Optional[Mapping[str, Any]] = None,
         names: Optional[Mapping[str, str]] = None,
     ) -> SessionConfig:
@@ -86,6 +88,7 @@ class SessionConfig:
             target_dir=Path(target_dir) if target_dir is not None else None,
             test_command=_tuple(command, "test_command"),
             release=release,
+            reproducible=reproducible,
             build_options=dict(build_options or {}),
             names={**DEFAULT_NAMES, **(names or {})},
         )
