@@ -445,13 +445,14 @@ def not_installed(spec: str) -> Optional[Interpreter]:
     """A CPython that ``spec`` names by version (``3.15``, ``python3.15t``) but that is not
     installed, described from its version alone, as maturin's bundled sysconfig does on
     Linux: its extension suffix and tags follow from the version and this machine. None for
-    paths, other implementations, other systems, or a spec without a minor version.
+    paths, other implementations, other systems, a spec without a minor version, or a
+    CPython older than 3.7.
     """
     if os.sep in spec or (os.altsep and os.altsep in spec) or not sys.platform.startswith("linux"):
         return None
     _, impl, version, free_threaded = _parse_spec(spec)
-    if impl not in (None, "cpython") or len(version) < 2 or version[0] != 3:
-        return None
+    if impl not in (None, "cpython") or len(version) < 2 or version[0] != 3 or version[1] < 7:
+        return None  # (3.7 is the oldest any pyo3 builds for: older is a typo, not a target)
     major, minor = version[0], version[1]
     t = "t" if free_threaded else ""
     host_soabi = sysconfig.get_config_var("SOABI") or ""
