@@ -392,7 +392,8 @@ def test_a_cpython_that_is_not_installed_is_described_from_its_version(monkeypat
     described = interpreters.not_installed("python3.15t")
     assert described is not None and not described.runnable
     assert (described.version, described.gil_disabled) == ((3, 15, 0), True)
-    assert described.ext_suffix.startswith(".cpython-315t-") and described.ext_suffix.endswith(".so")
+    assert described.ext_suffix.startswith(".cpython-315t-")
+    assert described.ext_suffix.endswith(".so")
     assert described.abi_tag == "cp315t" and described.python_tag == "cp315"
     assert described.display() == "CPython 3.15t (not installed)"
     for spec in ("pypy3.15", "3", "3.5", "/opt/python3.15", "2.7"):
