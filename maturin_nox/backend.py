@@ -307,7 +307,7 @@ def prepare_metadata_for_build_wheel(
     options = hook_options(config_settings)
     plan = resolve_plan(open_project(options), options)
     project = plan.project
-    tags = [t.tag(plan.platform(t)) for t in plan.targets]
+    tags = [tag for t in plan.targets for tag in t.tags([plan.platform(t)])]
     out = Path(metadata_directory)
     writer = WheelWriter(out, project.name, project.version, tags)
     files = dist_info_files(project, plan.sbom_include, plan.path_remap)

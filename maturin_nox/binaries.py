@@ -18,21 +18,22 @@ __all__ = ["binary_files", "executables", "links_python"]
 
 
 def links_python(project: Project) -> bool:
-    """Whether a binary crate embeds Python through pyo3/pyo3-ffi: its wheels are then per interpreter."""
+    """Whether a binary crate embeds Python through pyo3/pyo3-ffi: its wheels are then per interpreter.
+
+    Read from the crate's own graph: a pyo3 that only a sibling workspace member
+    turns on does not count (maturin tags such a binary ``py3-none``).
+    """
     if project.bindings.kind != "bin":
         return False
-    from .project import reachable_dependencies
-
-    meta = getattr(project, "cargo_metadata", None)  # stand-in projects in unit tests have none
-    if not meta:
-        return False
-    deps = reachable_dependencies(meta, str(project.package["id"]))
-    return "pyo3" in deps or "pyo3-ffi" in deps
+    crates = project.bindings.features_of()
+    return "pyo3" in crates or "pyo3-ffi" in crates
 
 
 def executables(project: Project, artifacts: Sequence[Artifact]) -> Dict[str, Path]:
-    """The binaries cargo built for the project's ``[[bin]]`` targets, by file name."""
-    wanted = {str(t.get("name")) for t in project.bin_targets}
+    """The binaries cargo built for the ``[[bin]]`` targets the wheel holds, by file name."""
+    from .cargo_targets import selected_bins
+
+    wanted = set(selected_bins(project))  # [[tool.maturin.targets]], required-features
     out: Dict[str, Path] = {}
     for artifact in artifacts:
         if "bin" not in artifact.kinds or artifact.target_name not in wanted:

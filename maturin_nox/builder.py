@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ContextManager, Dict, List, Mapping, Optional, Tuple
 
-from . import cargo, faults, sccache
+from . import cargo, faults, pyo3_config, sccache
 from .atomic import write_text_atomic
 from .compression import Compression
 from .errors import BuildError
@@ -202,7 +202,8 @@ def _stop(futures: List[Future[_Staged]]) -> None:
 
 def _for(wheel: BuiltWheel) -> str:
     if wheel.abi3:
-        return f" for abi3 Python ≥ {wheel.target.python_tag[2]}.{wheel.target.python_tag[3:]}"
+        kind = wheel.target.abi_tag.split(".")[-1]  # abi3, or abi3t for "abi3.abi3t"
+        return f" for {kind} Python ≥ {wheel.target.python_tag[2]}.{wheel.target.python_tag[3:]}"
     if wheel.target.interpreter is not None and wheel.target.abi_tag != "none":
         i = wheel.target.interpreter
         return f" for {i.implementation.replace('cpython', 'CPython').replace('pypy', 'PyPy')} {i.major}.{i.minor}"
@@ -229,7 +230,8 @@ def compile_target(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
     requested = plan.options.sccache if plan.options is not None else None
     # sccache hook: wraps rustc when on, logs the cache's hits and misses afterwards
     with sccache.measured(project, requested, plan.profile, target) as compiler_cache:
-        env = compiler_cache.env(cargo_env(project, target, plan.cross))
+        env = compiler_cache.env(cargo_env(project, target, plan.cross, editable=plan.editable))
+        env.update(pyo3_config.config_env(plan, target))  # an interpreter that is not installed
         extra, env_changes = _rustflags(plan, env)
         env.update(env_changes)
         for bin_name in bin_names(plan):  # [None] unless bins need rustc args

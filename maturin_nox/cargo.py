@@ -16,7 +16,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
 from . import faults
 from .errors import CargoError
@@ -25,10 +25,12 @@ __all__ = [
     "Artifact",
     "CargoOutput",
     "cargo_executable",
+    "host_cfg",
     "host_triple",
     "metadata",
     "run_build",
     "stop_all",
+    "target_cfg",
 ]
 
 log = logging.getLogger("maturin_nox")
@@ -47,27 +49,95 @@ def cargo_executable() -> str:
 
 
 _HOST: Optional[str] = None
+_HOST_CFG: Optional[FrozenSet[Tuple[str, Optional[str]]]] = None
+
+
+def _rustc() -> str:
+    return os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
 
 
 def host_triple() -> str:
-    """The host target triple, from ``rustc -vV`` (kept in the cache: it is the machine's)."""
-    global _HOST
+    """The host target triple, and the host's cfg values from the same ``rustc`` call.
+
+    Kept in the cache (it is the machine's): ``rustc --print host-tuple --print cfg``
+    (rustc 1.84+; else ``rustc -vV``, and the cfg values when asked for).
+    """
+    global _HOST, _HOST_CFG
+    if _HOST is not None:
+        return _HOST
+    _HOST, _HOST_CFG = _cached_host()
+    if _HOST is not None:
+        return _HOST
     if _HOST is None:
-        _HOST = _cached_host()
+        try:  # one call for both
+            out = subprocess.run(
+                [_rustc(), "--print", "host-tuple", "--print", "cfg"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.splitlines()
+            if out and "=" not in out[0] and "-" in out[0]:
+                _HOST, _HOST_CFG = out[0].strip(), _parse_cfg(out[1:])
+        except (OSError, subprocess.CalledProcessError):
+            pass
     if _HOST is None:
-        rustc = os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
         try:
-            out = subprocess.run([rustc, "-vV"], capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [_rustc(), "-vV"], capture_output=True, text=True, check=True
+            ).stdout.splitlines()
         except (OSError, subprocess.CalledProcessError):
             raise CargoError("`rustc -vV` failed; is Rust installed?") from None
-        for line in out.splitlines():
+        for line in out:
             if line.startswith("host:"):
                 _HOST = line.split(":", 1)[1].strip()
                 break
         else:
             raise CargoError("`rustc -vV` did not print the host triple.")
-        _store_host(_HOST)
+    _store_host(_HOST, _HOST_CFG)
     return _HOST
+
+
+def host_cfg() -> FrozenSet[Tuple[str, Optional[str]]]:
+    """The host's ``rustc --print cfg`` values (``("unix", None)``, ``("target_os", "linux")``)."""
+    global _HOST_CFG
+    host_triple()
+    if _HOST_CFG is None:
+        try:
+            out = subprocess.run(
+                [_rustc(), "--print", "cfg"], capture_output=True, text=True, check=True
+            ).stdout.splitlines()
+        except (OSError, subprocess.CalledProcessError):
+            raise CargoError("`rustc --print cfg` failed; is Rust installed?") from None
+        _HOST_CFG = _parse_cfg(out)
+        _store_host(host_triple(), _HOST_CFG)
+    return _HOST_CFG
+
+
+def target_cfg(triple: str) -> FrozenSet[Tuple[str, Optional[str]]]:
+    """``rustc --print cfg --target TRIPLE`` (the host's own values for the host triple)."""
+    if triple == host_triple():
+        return host_cfg()
+    try:
+        out = subprocess.run(
+            [_rustc(), "--print", "cfg", "--target", triple],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        raise CargoError(f"`rustc --print cfg --target {triple}` failed.") from None
+    return _parse_cfg(out)
+
+
+def _parse_cfg(lines: Sequence[str]) -> FrozenSet[Tuple[str, Optional[str]]]:
+    out: Set[Tuple[str, Optional[str]]] = set()
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        key, sep, value = line.partition("=")
+        out.add((key, value.strip('"') if sep else None))
+    return frozenset(out)
 
 
 def _host_cache() -> Tuple[Path, str]:
@@ -76,28 +146,39 @@ def _host_cache() -> Tuple[Path, str]:
     from .common import cache_root
 
     rustc = os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
-    key = f"{rustc}|{platform.machine()}|{platform.system()}|{os.environ.get('RUSTUP_TOOLCHAIN', '')}"
+    key = (
+        f"{rustc}|{platform.machine()}|{platform.system()}|{os.environ.get('RUSTUP_TOOLCHAIN', '')}"
+    )
     return cache_root() / "host-triple.json", key
 
 
-def _cached_host() -> Optional[str]:
+def _cached_host() -> Tuple[Optional[str], Optional[FrozenSet[Tuple[str, Optional[str]]]]]:
     path, key = _host_cache()
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    host = record.get(key) if isinstance(record, dict) else None
-    return host if isinstance(host, str) else None
+        return None, None
+    entry = record.get(key) if isinstance(record, dict) else None
+    if isinstance(entry, str):  # an older cache: the triple alone
+        return entry, None
+    if not isinstance(entry, dict) or not isinstance(entry.get("host"), str):
+        return None, None
+    cfg = entry.get("cfg")
+    lines = [str(c) for c in cfg] if isinstance(cfg, list) else None
+    return entry["host"], _parse_cfg(lines) if lines is not None else None
 
 
-def _store_host(host: str) -> None:
+def _store_host(host: str, cfg: Optional[FrozenSet[Tuple[str, Optional[str]]]]) -> None:
     from .atomic import write_text_atomic
 
     path, key = _host_cache()
+    entry: Dict[str, Any] = {"host": host}
+    if cfg is not None:
+        entry["cfg"] = sorted(k if v is None else f'{k}="{v}"' for k, v in cfg)
     try:
-        write_text_atomic(path, json.dumps({key: host}))
+        write_text_atomic(path, json.dumps({key: entry}))
     except OSError:
-        pass
+        pass  # only an optimisation
 
 
 def metadata(
@@ -156,7 +237,9 @@ def metadata(
 
 def _metadata_env() -> List[str]:
     return sorted(
-        f"{k}={v}" for k, v in os.environ.items() if k.startswith(("CARGO", "RUSTUP_")) or k == "RUSTC"
+        f"{k}={v}"
+        for k, v in os.environ.items()
+        if k.startswith(("CARGO", "RUSTUP_")) or k == "RUSTC"
     )
 
 
@@ -187,9 +270,7 @@ def _config_files(folder: Path) -> List[Path]:
 
 
 def _metadata_inputs(manifest_path: Path, data: Mapping[str, Any]) -> List[Path]:
-    local = [
-        Path(p["manifest_path"]) for p in data.get("packages", []) if p.get("source") is None
-    ]
+    local = [Path(p["manifest_path"]) for p in data.get("packages", []) if p.get("source") is None]
     root = Path(data.get("workspace_root", manifest_path.parent))
     return [manifest_path, root / "Cargo.toml", root / "Cargo.lock", *local, *_config_files(root)]
 
@@ -208,7 +289,9 @@ def _cached_metadata(cache_file: Optional[Path]) -> Optional[Dict[str, Any]]:
     return data
 
 
-def _store_metadata(cache_file: Optional[Path], manifest_path: Path, data: Mapping[str, Any]) -> None:
+def _store_metadata(
+    cache_file: Optional[Path], manifest_path: Path, data: Mapping[str, Any]
+) -> None:
     if cache_file is None:
         return
     root = Path(data.get("workspace_root", manifest_path.parent))
@@ -250,10 +333,12 @@ class Artifact:
 
 @dataclass(frozen=True)
 class CargoOutput:
-    """What cargo runs built: the artifacts, and the library folders build scripts linked against."""
+    """What cargo runs built: the artifacts, the library folders build scripts linked
+    against, and each build script's ``OUT_DIR`` (by package id)."""
 
     artifacts: Tuple[Artifact, ...] = ()
     linked_paths: Tuple[Path, ...] = ()
+    out_dirs: Tuple[Tuple[str, Path], ...] = ()
 
     def to_json(self) -> Dict[str, Any]:
         """A JSON-able form, for the record of a successful run."""
@@ -270,6 +355,7 @@ class CargoOutput:
                 for a in self.artifacts
             ],
             "linked_paths": [str(p) for p in self.linked_paths],
+            "out_dirs": [[pid, str(path)] for pid, path in self.out_dirs],
         }
 
     @classmethod
@@ -286,16 +372,25 @@ class CargoOutput:
             )
             for a in data["artifacts"]
         )
-        return cls(artifacts, tuple(Path(p) for p in data["linked_paths"]))
+        out_dirs = tuple((str(pid), Path(path)) for pid, path in data.get("out_dirs", []))
+        return cls(artifacts, tuple(Path(p) for p in data["linked_paths"]), out_dirs)
 
     def __add__(self, other: CargoOutput) -> CargoOutput:
-        linked = self.linked_paths + tuple(p for p in other.linked_paths if p not in self.linked_paths)
-        return CargoOutput(self.artifacts + other.artifacts, linked)
+        linked = self.linked_paths + tuple(
+            p for p in other.linked_paths if p not in self.linked_paths
+        )
+        out_dirs = dict(self.out_dirs)
+        out_dirs.update(other.out_dirs)
+        return CargoOutput(self.artifacts + other.artifacts, linked, tuple(out_dirs.items()))
 
     def of_package(self, package_id: str) -> CargoOutput:
-        """Only the artifacts of one package (the project's own)."""
+        """Only the artifacts of one package (the project's own); linked paths and OUT_DIRs stay."""
         own = tuple(a for a in self.artifacts if a.package_id == package_id)
-        return CargoOutput(own, self.linked_paths)
+        return CargoOutput(own, self.linked_paths, self.out_dirs)
+
+    def out_dir(self, package_id: str) -> Optional[Path]:
+        """The ``OUT_DIR`` the build script of a package wrote into, if it has one."""
+        return dict(self.out_dirs).get(package_id)
 
     def cdylib(self) -> Optional[Path]:
         """The shared library a ``--crate-type cdylib`` build produced, if any."""
@@ -363,6 +458,7 @@ def _read_messages(proc: subprocess.Popen[str], cmd: List[str]) -> CargoOutput:
     """Collect the artifacts and linked paths from cargo's JSON messages until it exits."""
     artifacts: List[Artifact] = []
     linked_paths: List[Path] = []
+    out_dirs: Dict[str, Path] = {}
     assert proc.stdout is not None
     for line in proc.stdout:
         if not line.startswith("{"):
@@ -372,6 +468,8 @@ def _read_messages(proc: subprocess.Popen[str], cmd: List[str]) -> CargoOutput:
         except json.JSONDecodeError:
             continue
         if msg.get("reason") == "build-script-executed":
+            if msg.get("out_dir") and msg.get("package_id"):
+                out_dirs[str(msg["package_id"])] = Path(msg["out_dir"])
             for linked in msg.get("linked_paths", ()):
                 # "native=/path", "dependency=/path" or a bare path
                 path = Path(linked.split("=", 1)[1] if "=" in linked else linked)
@@ -397,4 +495,4 @@ def _read_messages(proc: subprocess.Popen[str], cmd: List[str]) -> CargoOutput:
         raise CargoError(
             f"`{shown}` failed with exit code {code}; cargo's errors are shown above.", cmd
         )
-    return CargoOutput(tuple(artifacts), tuple(linked_paths))
+    return CargoOutput(tuple(artifacts), tuple(linked_paths), tuple(out_dirs.items()))

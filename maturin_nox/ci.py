@@ -9,16 +9,27 @@ Actions cache, and keeps each wheel as an artifact. ``test``: one job per wheel
 the recorded results. ``sdist`` builds the source distribution. ``release``, on
 a tag, collects every wheel, the sdist and the results, runs the publish gate
 (``maturin-nox gate``) and uploads only if everything passed.
+
+``[tool.maturin.generate-ci.github]`` is read as maturin's ``generate-ci`` reads
+it: its platform tables choose the platforms (their ``targets`` and ``[[target]]``
+the architectures, each on its native runner), ``runner``, ``args`` and
+``manylinux`` shape each platform's jobs, and ``pytest``, ``zig``,
+``skip-attestation``, ``trusted-publishing``, ``publishing-environment`` and
+``args`` the rest. What has no counterpart here (containers, cross targets,
+rustup settings) is named in a warning. The command's flags win over the table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import logging
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from .config import GitHubCI, PlatformCI
 from .errors import ConfigError
 
 __all__ = [
@@ -50,6 +61,24 @@ PUBLISH_MODES: Tuple[str, ...] = ("trusted", "token")
 _WHEEL_DIR = "target/wheels"
 _RESULTS = ".maturin-nox-results.json"
 _SCCACHE_ACTION = "mozilla-actions/sccache-action@v0.0.9"
+_CI_KEY = "tool.maturin.generate-ci.github"
+# maturin's platform tables, and the architectures of each that a GitHub runner builds
+# natively (maturin's names for them: x64 on Windows, arm64 is aarch64)
+_OS_ARCHES: Dict[str, Dict[str, str]] = {
+    "linux": {"x86_64": "linux-x86_64", "aarch64": "linux-aarch64"},
+    "macos": {"x86_64": "macos-x86_64", "aarch64": "macos-aarch64", "arm64": "macos-aarch64"},
+    "windows": {"x64": "windows-x86_64", "x86_64": "windows-x86_64", "aarch64": "windows-aarch64"},
+}
+# platform-table keys that shape maturin's jobs but have no counterpart in these
+_NO_COUNTERPART = (
+    "container",
+    "docker-options",
+    "rust-toolchain",
+    "rustup-components",
+    "before-script-linux",
+)
+
+log = logging.getLogger("maturin_nox")
 
 
 @dataclass(frozen=True)
@@ -62,6 +91,16 @@ class WorkflowOptions:
     platforms: Tuple[str, ...] = DEFAULT_PLATFORMS
     zig: bool = False  # Linux wheels linked with zig for manylinux2014 (glibc 2.17)
     sccache: bool = True  # rustc through sccache on the GitHub Actions cache
+    runners: Tuple[Tuple[str, str], ...] = ()  # platform -> runner, where not GitHub's own
+    platform_args: Tuple[Tuple[str, str], ...] = ()  # platform -> more build arguments
+    build_args: Tuple[str, ...] = ()  # more arguments for every build
+    test: bool = True  # run the test session on each wheel (generate-ci's pytest)
+    attest: bool = False  # attest the released files' build provenance (skip-attestation = false)
+    environment: Optional[str] = None  # the release job's environment ("pypi" when trusted)
+
+    def runner(self, platform: str) -> str:
+        """The runner the platform's jobs run on."""
+        return dict(self.runners).get(platform, PLATFORMS.get(platform, ""))
 
 
 def supported_pythons(
@@ -95,26 +134,118 @@ def workflow_options(
     manifest_path: Optional[Path] = None,
     *,
     cwd: Optional[Path] = None,
-    publish: str = "trusted",
-    platforms: Sequence[str] = DEFAULT_PLATFORMS,
-    zig: bool = False,
+    publish: Optional[str] = None,
+    platforms: Optional[Sequence[str]] = None,
+    zig: Optional[bool] = None,
     sccache: bool = True,
 ) -> WorkflowOptions:
-    """The workflow options for the project at ``manifest_path`` (or found from ``cwd``)."""
+    """The workflow options for the project at ``manifest_path`` (or found from ``cwd``).
+
+    ``[tool.maturin.generate-ci.github]`` is read as maturin reads it; the arguments
+    (the command's flags), where given, win: ``publish`` over ``trusted-publishing``,
+    ``platforms`` over the platform tables, ``zig`` over ``zig``.
+    """
     from .project import load_project
 
     project = load_project(manifest_path, cwd=cwd)
     source = str(project.pyproject_path or project.manifest_path)
     requires = project.metadata.requires_python
     pythons = supported_pythons(str(requires) if requires else None, source=source)
-    return WorkflowOptions(
-        tuple(pythons),
-        abi3=project.bindings.abi3,
-        publish=publish,
-        platforms=tuple(dict.fromkeys(platforms)) or DEFAULT_PLATFORMS,
-        zig=zig,
-        sccache=sccache,
+    options = WorkflowOptions(tuple(pythons), abi3=project.bindings.abi3, sccache=sccache)
+    config = project.config.generate_ci
+    if config is not None:
+        options = _from_config(options, config, source)
+    if publish is not None:
+        options = replace(options, publish=publish)
+    if platforms:
+        chosen = tuple(dict.fromkeys(platforms))
+        options = replace(
+            options,
+            platforms=chosen,
+            runners=tuple((p, r) for p, r in options.runners if p in chosen),
+            platform_args=tuple((p, a) for p, a in options.platform_args if p in chosen),
+        )
+    if zig is not None:
+        options = replace(options, zig=zig)
+    return options
+
+
+def _from_config(base: WorkflowOptions, config: GitHubCI, source: str) -> WorkflowOptions:
+    """maturin's generate-ci settings mapped onto this workflow; what has no counterpart warns."""
+    platforms: List[str] = []
+    runners: Dict[str, str] = {}
+    platform_args: Dict[str, str] = {}
+    for name, table in config.platforms.items():
+        if name not in _OS_ARCHES:
+            log.warning(
+                f"{source}: {_CI_KEY}.{name} has no counterpart in maturin-nox's workflow, whose "
+                "jobs build natively with the nox sessions on Linux, macOS and Windows runners; "
+                "it is ignored."
+            )
+            continue
+        for key in _NO_COUNTERPART:
+            if key in table.overrides:
+                log.warning(
+                    f"{source}: {_CI_KEY}.{name}.{key} has no counterpart in maturin-nox's "
+                    "workflow (each job builds on its runner with the nox sessions); it is ignored."
+                )
+        for platform, overrides in _config_platforms(name, table, source):
+            platforms.append(platform)
+            if "runner" in overrides:
+                runners[platform] = overrides["runner"]
+            args = [overrides["args"]] if overrides.get("args") else []
+            manylinux = overrides.get("manylinux")
+            if name == "linux" and manylinux and manylinux != "auto":
+                args.append(f"--compatibility {manylinux}")
+            if args:
+                platform_args[platform] = " ".join(args)
+    trusted = config.trusted_publishing in (None, True)
+    return replace(
+        base,
+        publish="trusted" if trusted else "token",
+        platforms=tuple(dict.fromkeys(platforms)) or base.platforms,
+        runners=tuple(runners.items()),
+        platform_args=tuple(platform_args.items()),
+        zig=bool(config.zig),
+        build_args=tuple(config.args.split()) if config.args else (),
+        test=config.pytest is not False,
+        # maturin attests unless told to skip; here only when asked (skip-attestation = false),
+        # so a workflow stays within what actionlint 1.6 knows (no attestations permission)
+        attest=config.skip_attestation is False,
+        environment=config.publishing_environment,
     )
+
+
+def _config_platforms(
+    name: str, table: PlatformCI, source: str
+) -> List[Tuple[str, Mapping[str, str]]]:
+    """The platforms one of maturin's platform tables stands for, with their overrides.
+
+    ``targets`` (or ``[[target]]``, whose entries override the table's keys) name
+    architectures; each that a GitHub runner builds natively is a platform, the
+    others are named in a warning. Without either, the OS's default platform.
+    """
+    arches = _OS_ARCHES[name]
+    entries: List[Mapping[str, str]]
+    if table.target:
+        entries = list(table.target)
+    elif table.targets:
+        entries = [{"arch": arch} for arch in table.targets]
+    else:
+        default = next(p for p in DEFAULT_PLATFORMS if p.startswith(f"{name}-"))
+        return [(default, dict(table.overrides))]
+    chosen: List[Tuple[str, Mapping[str, str]]] = []
+    for entry in entries:
+        arch = entry["arch"]
+        if arch not in arches:
+            log.warning(
+                f"{source}: {_CI_KEY}.{name} target {arch!r} has no native GitHub runner, and "
+                "maturin-nox's jobs build natively (no cross compilation); it is ignored."
+            )
+            continue
+        overrides = {**table.overrides, **{k: v for k, v in entry.items() if k != "arch"}}
+        chosen.append((arches[arch], overrides))
+    return chosen
 
 
 def _quoted(items: Sequence[str]) -> str:
@@ -132,11 +263,16 @@ def _matrix(options: WorkflowOptions, pythons: Sequence[str], *, build: bool) ->
         f"        python: {_quoted(pythons)}",
         "        include:",
     ]
+    extra = dict(options.platform_args)
     for platform in options.platforms:
-        zig = options.zig and platform.startswith("linux-")
-        lines += [f"          - platform: {platform}", f"            runner: {PLATFORMS[platform]}"]
+        lines += [
+            f"          - platform: {platform}",
+            f"            runner: {options.runner(platform)}",
+        ]
         if build:
-            lines.append(f'            build_args: "{"--zig" if zig else ""}"')
+            zig = options.zig and platform.startswith("linux-")  # as maturin: manylinux only
+            args = " ".join(filter(None, [extra.get(platform), "--zig" if zig else ""]))
+            lines.append(f"            build_args: {json.dumps(args)}")
     return lines
 
 
@@ -189,7 +325,9 @@ def _build_job(options: WorkflowOptions) -> List[str]:
         f"        run: python -m pip install nox {package}",
         "      # -P python: this job's Python (from setup-python) instead of the noxfile's list.",
         "      - name: Build the wheel",
-        "        run: nox -P python -s build -- --release ${{ matrix.build_args }}",
+        "        run: "
+        + " ".join(["nox -P python -s build -- --release", *options.build_args])
+        + " ${{ matrix.build_args }}",
         "      - name: Keep the wheel",
         "        uses: actions/upload-artifact@v4",
         "        with:",
@@ -202,6 +340,7 @@ def _build_job(options: WorkflowOptions) -> List[str]:
 
 def _test_job(options: WorkflowOptions) -> List[str]:
     """One job per wheel and interpreter: audit it, test it, keep the recorded results."""
+    test = ["      - name: Test the installed wheel", "        run: nox -P python -s test"]
     return [
         "  test:",
         "    name: test (${{ matrix.platform }}, Python ${{ matrix.python }})",
@@ -218,8 +357,7 @@ def _test_job(options: WorkflowOptions) -> List[str]:
         f"          path: {_WHEEL_DIR}",
         "      - name: Audit the wheel",
         "        run: nox -P python -s audit",
-        "      - name: Test the installed wheel",
-        "        run: nox -P python -s test",
+        *(test if options.test else []),
         "      - name: Keep the results for the publish gate",
         "        uses: actions/upload-artifact@v4",
         "        with:",
@@ -287,11 +425,28 @@ def _release_job(options: WorkflowOptions) -> List[str]:
         "      # Every wheel needs a passing audit and passing tests recorded for its exact",
         "      # bytes, and every file must pass twine's check; otherwise nothing is uploaded.",
         "      - name: Run the publish gate",
-        "        run: maturin-nox gate dist --merge results",
+        "        run: maturin-nox gate dist --merge results"
+        + ("" if options.test else " --allow-untested"),
     ]
+    if options.attest:
+        gate += [
+            "      - name: Attest the build provenance of the released files",
+            "        uses: actions/attest-build-provenance@v2",
+            "        with:",
+            "          subject-path: dist/*",
+        ]
     if options.publish == "token":
+        environment = [f"    environment: {options.environment}"] if options.environment else []
+        permissions = [
+            "    permissions:",
+            "      # Attestations: signed with this workflow's OIDC token.",
+            "      id-token: write",
+            "      attestations: write",
+        ]
         return [
             *head,
+            *environment,
+            *(permissions if options.attest else []),
             "    steps:",
             *gate,
             "      - name: Publish to PyPI",
@@ -301,10 +456,11 @@ def _release_job(options: WorkflowOptions) -> List[str]:
         ]
     return [
         *head,
-        "    environment: pypi",
+        f"    environment: {options.environment or 'pypi'}",
         "    permissions:",
         "      # Trusted publishing: PyPI trusts this workflow's OIDC token, no secret needed.",
         "      id-token: write",
+        *(["      attestations: write"] if options.attest else []),
         "    steps:",
         *gate,
         "      - name: Publish to PyPI",
@@ -333,7 +489,8 @@ def github_workflow(options: WorkflowOptions) -> str:
     from . import __version__
 
     publish_how = (
-        "PyPI trusted publishing (set it up for this repository and the `pypi` environment)"
+        "PyPI trusted publishing (set it up for this repository and the "
+        f"`{options.environment or 'pypi'}` environment)"
         if options.publish == "trusted"
         else "an upload with the PYPI_API_TOKEN repository secret"
     )
@@ -343,7 +500,9 @@ def github_workflow(options: WorkflowOptions) -> str:
         "# build:   a wheel per platform and Python, with the project's nox sessions"
         + (" (rustc through" if options.sccache else ""),
         *(["#          sccache on the GitHub Actions cache)"] if options.sccache else []),
-        "# test:    each wheel audited and tested in a job of its own, results kept",
+        "# test:    each wheel audited"
+        + (" and tested" if options.test else "")
+        + " in a job of its own, results kept",
         "# sdist:   the source distribution",
         "# release: on a tag, the publish gate over every file and its recorded results,",
         f"#          then {publish_how}",

@@ -12,10 +12,14 @@ import dataclasses
 import json
 import logging
 import os
+import platform
 import re
 import shutil
 import stat
+import struct
 import subprocess
+import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
@@ -89,6 +93,9 @@ class Interpreter:
     gil_disabled: bool
     base_prefix: str
     prefix: str
+    # False: not installed here; described from its version (as maturin's bundled sysconfig)
+    # so pyo3 builds for it from a PYO3_CONFIG_FILE, never running it
+    runnable: bool = True
 
     @property
     def major(self) -> int:
@@ -143,6 +150,8 @@ class Interpreter:
         """A human description: "CPython 3.12.1 at /usr/bin/python3.12"."""
         release = ".".join(str(part) for part in self.version)
         suffix = "t" if self.gil_disabled else ""
+        if not self.runnable:
+            return f"{self.implementation_name} {self.major}.{self.minor}{suffix} (not installed)"
         return f"{self.implementation_name} {release}{suffix} at {self.executable}"
 
     def to_json(self) -> Dict[str, Any]:
@@ -155,7 +164,11 @@ class Interpreter:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Interpreter:
         """Rebuild an Interpreter from `to_json` output; raises KeyError/TypeError/ValueError."""
-        fields = {field.name: data[field.name] for field in dataclasses.fields(cls)}
+        fields = {
+            field.name: data[field.name]
+            for field in dataclasses.fields(cls)
+            if field.name in data or field.default is dataclasses.MISSING
+        }
         major, minor, micro = (int(part) for part in fields["version"])
         fields["version"] = (major, minor, micro)
         fields["executable"] = Path(str(fields["executable"]))
@@ -428,6 +441,42 @@ def resolve(spec: str) -> Interpreter:
     raise InterpreterError(f"No Python interpreter matches '{spec}': looked {_where()}.")
 
 
+def not_installed(spec: str) -> Optional[Interpreter]:
+    """A CPython that ``spec`` names by version (``3.15``, ``python3.15t``) but that is not
+    installed, described from its version alone, as maturin's bundled sysconfig does on
+    Linux: its extension suffix and tags follow from the version and this machine. None for
+    paths, other implementations, other systems, a spec without a minor version, or a
+    CPython older than 3.7.
+    """
+    if os.sep in spec or (os.altsep and os.altsep in spec) or not sys.platform.startswith("linux"):
+        return None
+    _, impl, version, free_threaded = _parse_spec(spec)
+    if impl not in (None, "cpython") or len(version) < 2 or version[0] != 3 or version[1] < 7:
+        return None  # (3.7 is the oldest any pyo3 builds for: older is a typo, not a target)
+    major, minor = version[0], version[1]
+    t = "t" if free_threaded else ""
+    host_soabi = sysconfig.get_config_var("SOABI") or ""
+    bits = host_soabi.split("-")
+    arch = "-".join(bits[2:]) if len(bits) >= 3 else f"{platform.machine()}-linux-gnu"
+    abiflags = t or ("m" if minor < 8 else "")
+    return Interpreter(
+        executable=Path(f"python{major}.{minor}{t}"),
+        implementation="cpython",
+        version=(major, minor, 0),
+        abiflags=abiflags,
+        ext_suffix=f".cpython-{major}{minor}{abiflags}-{arch}.so",
+        soabi=f"cpython-{major}{minor}{abiflags}-{arch}",
+        platform=sysconfig.get_platform(),
+        system="linux",
+        machine=platform.machine(),
+        pointer_width=struct.calcsize("P") * 8,
+        gil_disabled=bool(free_threaded),
+        base_prefix="",
+        prefix="",
+        runnable=False,
+    )
+
+
 def find_all() -> List[Interpreter]:
     """Every distinct Python >= 3.7 on PATH and in pyenv, by implementation then version."""
     names = ["python3", "pypy3", "graalpy"]
@@ -469,6 +518,20 @@ def default() -> Interpreter:
     return _supported(probe(found))
 
 
+def _resolve_or_describe(spec: str, not_installed_ok: bool) -> Interpreter:
+    try:
+        return resolve(spec)
+    except InterpreterError:
+        described = not_installed(spec) if not_installed_ok else None
+        if described is None:
+            raise
+        log.info(
+            f"🐍 {spec} is not installed: building for {described.display().split(' (')[0]} "
+            "from its version, without running it"
+        )
+        return described
+
+
 def _satisfies(interp: Interpreter, requires: Optional[SpecifierSet]) -> bool:
     release = ".".join(str(part) for part in interp.version)
     return requires is None or requires.contains(release, prereleases=True)
@@ -480,8 +543,13 @@ def select(
     find: bool = False,
     requires_python: Optional[SpecifierSet] = None,
     requires_python_source: str = "pyproject.toml",
+    not_installed_ok: bool = False,
 ) -> List[Interpreter]:
-    """The interpreters to build for, from `-i` specs, `--find-interpreter` or the default."""
+    """The interpreters to build for, from `-i` specs, `--find-interpreter` or the default.
+
+    ``not_installed_ok`` (pyo3 builds): a ``-i 3.15`` that is not installed is built for
+    from its version alone (:func:`not_installed`), as maturin does.
+    """
     rule = f"requires-python '{requires_python}' from {requires_python_source}"
     chosen: List[Interpreter] = []
     if find:
@@ -497,7 +565,7 @@ def select(
             else:
                 log.info("Skipping %s: it does not satisfy %s.", interp.display(), rule)
     else:
-        for interp in [resolve(spec) for spec in specs] or [default()]:
+        for interp in [_resolve_or_describe(s, not_installed_ok) for s in specs] or [default()]:
             if not _satisfies(interp, requires_python):
                 which = "Interpreter" if specs else "The default interpreter"
                 raise InterpreterError(f"{which} {interp.display()} does not satisfy {rule}.")

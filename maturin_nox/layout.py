@@ -31,6 +31,7 @@ __all__ = [
     "include_files",
     "is_develop_artifact",
     "is_excluded",
+    "out_dir_files",
     "pure_init",
     "python_files",
     "stub_files",
@@ -410,6 +411,36 @@ def include_files(project: Project, fmt: str) -> Dict[str, Source]:
                 continue
             out[arcname] = path
     return out
+
+
+def out_dir_files(project: Project, out_dirs: Mapping[str, Path]) -> Dict[str, Source]:
+    """Files build scripts wrote, as ``include = [{ path, from = "out-dir", to }]`` asks, by archive name.
+
+    ``out_dirs`` maps package names to the ``OUT_DIR`` cargo reported for their
+    build script in this build. As in maturin, ``path`` is a glob below the
+    ``OUT_DIR`` of ``crate-name`` (the project's own crate by default) and each
+    match goes to ``to/<its path below OUT_DIR>``.
+    """
+    out: Dict[str, Source] = {}
+    for item in project.config.out_dir_includes:
+        crate = item.crate_name or project.crate_name
+        out_dir = out_dirs.get(crate)
+        if out_dir is None:
+            raise ConfigError(
+                f"{project.pyproject_path}: tool.maturin.include asks for {item.path!r} from the "
+                f'OUT_DIR of crate "{crate}", but this build ran no build script (build.rs) for it.',
+                project.pyproject_path,
+                "tool.maturin.include",
+            )
+        log.info(f'📦 Including files matching "{item.path}" from OUT_DIR of "{crate}"')
+        files = _glob_files(out_dir, item.path)
+        if not files:
+            log.warning(f'No files matched "{item.path}" in OUT_DIR ({out_dir}).')
+        prefix = item.to.replace("\\", "/").strip("/")
+        for path in files:
+            rel = path.relative_to(out_dir).as_posix()
+            out[f"{prefix}/{rel}" if prefix else rel] = path
+    return _drop_excluded(project, out)
 
 
 def write_files(files: Mapping[str, Source], root: Path) -> List[Path]:

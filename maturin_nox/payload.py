@@ -185,26 +185,39 @@ def wheel_payload(
         files.update(introspection_stubs(project, target, files, replace=plan.editable))
     files.update(layout.data_files(project, data_dir))
     files.update(layout.include_files(project, "wheel"))
+    if project.config.out_dir_includes:
+        files.update(layout.out_dir_files(project, _out_dirs_by_name(project, output)))
     platforms: List[str] = [plan.platform(target)]
     policy: Optional[str] = None
+    dist_info = dict(dist_info)
     if audit and plan.audits:
         assert workdir is not None, "an audited payload needs a folder for repaired copies"
         cache = plan.target_dir(target) / "audit-cache.json"
-        platforms, policy, files = _audited(
+        platforms, policy, files, grafted = _audited(
             plan, files, workdir, output.linked_paths, platforms[0], cache
         )
-    tags = tuple(target.tag(p) for p in platforms)
+        if grafted and project.config.sbom_auditwheel is not False:
+            bom = sbom.auditwheel_sbom(project, grafted)
+            if bom is not None:
+                dist_info[sbom.AUDITWHEEL_SBOM] = bom.encode()
+    tags = tuple(target.tags(platforms))
     tag = "-".join([target.python_tag, target.abi_tag, ".".join(platforms)])
     return WheelPayload(
         project.name,
         project.version,
         tags,
         files,
-        dict(dist_info),
+        dist_info,
         frozenset(executables),
         policy,
         tag,
     )
+
+
+def _out_dirs_by_name(project: Project, output: CargoOutput) -> Dict[str, Path]:
+    """The OUT_DIRs of this build's build scripts, by package name (as maturin keys them)."""
+    names = {str(p["id"]): str(p["name"]) for p in project.cargo_metadata.get("packages", [])}
+    return {names[pid]: path for pid, path in output.out_dirs if pid in names}
 
 
 def _audited(
@@ -214,8 +227,8 @@ def _audited(
     lib_dirs: Sequence[Path],
     plain: str,
     cache: Path,
-) -> Tuple[List[str], Optional[str], Dict[str, Source]]:
-    """Platform tags from the audit, and the files after any repair.
+) -> Tuple[List[str], Optional[str], Dict[str, Source], List[Path]]:
+    """Platform tags from the audit, the files after any repair, and the libraries grafted.
 
     A verdict that needed no repair is kept in ``cache`` under the state of the
     libraries it read (path, size, mtime, inode) and the settings it was made with,
@@ -227,6 +240,7 @@ def _audited(
     libs_dir = f"{escape_name(plan.project.name)}.libs"
     key = _audit_key(plan, elf_files, plain, libs_dir, lib_dirs)
     kept = _cached_verdict(cache, key)
+    grafted: List[Path] = []
     if kept is not None:
         tags, policy, messages = kept
         for message in messages:
@@ -249,9 +263,10 @@ def _audited(
         if decision.grafts:
             elf_map = {a: p for a, p in files.items() if isinstance(p, Path) and p in elf_files}
             files = {**files, **apply_repair(decision, elf_map, workdir=workdir)}
+            grafted = [g.source for g in decision.grafts]
         elif key is not None:
             _store_verdict(cache, key, tags, policy, decision.messages)
-    return _with_extra_policies(plan, tags, policy, plain), policy, files
+    return _with_extra_policies(plan, tags, policy, plain), policy, files, grafted
 
 
 def _with_extra_policies(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 from .compression import Compression, resolve_compression
 from .errors import BuildError, ConfigError
 from .platform_tags import TargetTriple, parse_compatibility, parse_triple
+from .stable_abi import PYO3_CRATES, StableAbi, crate_stable_abis, select_stable_abi
 
 if TYPE_CHECKING:
     from .config import MaturinConfig
@@ -38,6 +39,7 @@ __all__ = [
     "cargo_command",
     "cargo_env",
     "choose_interpreters",
+    "conditional_features",
     "feature_args",
     "plan_targets",
     "platform_tag",
@@ -50,29 +52,78 @@ __all__ = [
 
 @dataclass(frozen=True)
 class BuildTarget:
-    """What one wheel is built for, and where cargo keeps its build."""
+    """What one wheel is built for, and where cargo keeps its build.
+
+    ``features`` are the conditional ``tool.maturin.features`` that apply to the
+    target's interpreter (maturin's ``python-version``/``python-implementation``
+    tables), on top of the project's; the key tells builds with other features apart.
+    """
 
     key: str
     python_tag: str
-    abi_tag: str
+    abi_tag: str  # compressed: "abi3.abi3t" for an abi3t wheel
     interpreter: Optional[Interpreter]
     serves: Tuple[Interpreter, ...] = field(default=())
     ext_suffix: Optional[str] = None
+    features: Tuple[str, ...] = ()
 
     def tag(self, platform: str) -> str:
-        """The wheel tag for a platform tag, e.g. ``cp312-cp312-linux_x86_64``."""
+        """The wheel tag for a platform tag, e.g. ``cp312-cp312-linux_x86_64`` (compressed)."""
         return f"{self.python_tag}-{self.abi_tag}-{platform}"
+
+    def tags(self, platforms: Sequence[str]) -> List[str]:
+        """The single tags the wheel declares: every ABI tag with every platform tag."""
+        return [
+            f"{self.python_tag}-{abi}-{p}" for abi in self.abi_tag.split(".") for p in platforms
+        ]
 
     @property
     def abi3(self) -> bool:
-        """Whether this wheel targets the stable ABI."""
-        return self.abi_tag == "abi3"
+        """Whether this wheel targets a stable ABI (abi3 or abi3t): one wheel for many interpreters."""
+        return self.abi_tag.split(".")[0] == "abi3"
 
 
 def _fingerprint(interpreter: Interpreter) -> str:
     # Key on the real executable: venvs of one base interpreter share a build.
+    if not interpreter.runnable:  # described from its version: one build per version
+        return hashlib.sha256(interpreter.display().encode()).hexdigest()[:10]
     real = os.path.realpath(interpreter.executable)
     return hashlib.sha256(real.encode()).hexdigest()[:10]
+
+
+def _keyed(key: str, features: Sequence[str]) -> str:
+    """A target key told apart by its conditional features (a cargo build per feature set)."""
+    if not features:
+        return key
+    return f"{key}-f{hashlib.sha256(','.join(sorted(features)).encode()).hexdigest()[:8]}"
+
+
+def conditional_features(project: Project, interp: Optional[Interpreter]) -> Tuple[str, ...]:
+    """The project's conditional features that apply to an interpreter (none without one)."""
+    conditional = getattr(project, "conditional_features", ())  # stand-ins in unit tests lack it
+    if interp is None or not conditional:
+        return ()
+    found = [
+        c.feature for c in conditional if c.applies(interp.major, interp.minor, interp.implementation)
+    ]
+    return tuple(f for f in dict.fromkeys(found) if f not in project.features)
+
+
+def _stable_abi(project: Project, interpreters: Sequence[Interpreter]) -> Optional[StableAbi]:
+    """The stable ABI of this build: the crate's features, plus conditional pyo3 features that
+    apply to any of the interpreters (as maturin's upgrade_bridge_stable_abi)."""
+    bindings = project.bindings
+    crates = {c: f for c, f in bindings.features_of().items() if c in PYO3_CRATES}
+    if not crates:  # a project made without its graph (unit tests): the detected abi3
+        return StableAbi("abi3", bindings.abi3_min) if bindings.abi3 else None
+    extra: Dict[str, List[str]] = {}
+    for interp in interpreters:
+        for feature in conditional_features(project, interp):
+            crate, _, name = feature.partition("/")
+            if name and crate in crates:
+                extra.setdefault(crate, []).append(name)
+    abi3t, abi3 = crate_stable_abis(crates, extra)
+    return select_stable_abi(abi3t, abi3, interpreters)
 
 
 def plan_targets(
@@ -80,69 +131,109 @@ def plan_targets(
     interpreters: Sequence[Interpreter],
     triple: Optional[TargetTriple] = None,
 ) -> List[BuildTarget]:
-    """One target per interpreter, one for an abi3 group, or one interpreter-free target.
+    """One target per interpreter, one for a stable-ABI group, or one interpreter-free target.
 
     ``triple`` is a target other than the host's: the extension suffixes are its.
     """
     bindings = project.bindings
     if bindings.kind == "bin" and interpreters and _embeds_python(project):
         # maturin tags a binary that embeds Python per interpreter (cp312-cp312), not py3-none
-        return [
-            BuildTarget(
-                f"bin-{i.python_tag}-{i.abi_tag}-{_fingerprint(i)}",
-                i.python_tag,
-                i.abi_tag,
-                i,
-                (i,),
-            )
-            for i in interpreters
-        ]
+        bins = []
+        for i in interpreters:
+            feats = conditional_features(project, i)
+            key = _keyed(f"bin-{i.python_tag}-{i.abi_tag}-{_fingerprint(i)}", feats)
+            bins.append(BuildTarget(key, i.python_tag, i.abi_tag, i, (i,), features=feats))
+        return bins
     if not bindings.needs_interpreter:
         serves = tuple(interpreters)
+        first = interpreters[0] if interpreters else None
+        feats = conditional_features(project, first)
         return [
-            BuildTarget(
-                "py3-none", "py3", "none", interpreters[0] if interpreters else None, serves
-            )
+            BuildTarget(_keyed("py3-none", feats), "py3", "none", first, serves, features=feats)
         ]
     if not interpreters:
         raise BuildError(
             "No Python interpreter to build for; pass -i/--interpreter or -f/--find-interpreter."
         )
     targets: List[BuildTarget] = []
-    if bindings.abi3:
-        stable = [i for i in interpreters if i.implementation == "cpython" and not i.gil_disabled]
+    stable_abi = _stable_abi(project, interpreters) if bindings.kind in PYO3_CRATES else None
+    if stable_abi is not None:
+        stable = [i for i in interpreters if stable_abi.supports(i)]
         rest = [i for i in interpreters if i not in stable]
         if stable:
             low = min(stable, key=lambda i: i.version)
-            major, minor = bindings.abi3_min or (low.major, low.minor)
-            if (low.major, low.minor) < (major, minor):
-                raise BuildError(
-                    f"{low.display()} is older than Python {major}.{minor}, the minimum of the crate's "
-                    f"abi3-py{major}{minor} feature."
-                )
+            feats = conditional_features(project, low)
+            python_tag = stable_abi.python_tag(low)
+            key = f"{python_tag}-{stable_abi.kind}-{_fingerprint(low)}"
             targets.append(
                 BuildTarget(
-                    f"cp{major}{minor}-abi3-{_fingerprint(low)}",
-                    f"cp{major}{minor}",
-                    "abi3",
+                    _keyed(key, feats),
+                    python_tag,
+                    stable_abi.abi_tag,
                     low,
                     tuple(stable),
-                    _abi3_suffix(low),
+                    _stable_suffix(stable_abi, low, triple),
+                    feats,
                 )
             )
+        _check_fallbacks(project, stable_abi, rest)
         interpreters = rest
     for interp in interpreters:
+        feats = conditional_features(project, interp)
         targets.append(
             BuildTarget(
-                f"{interp.python_tag}-{interp.abi_tag}-{_fingerprint(interp)}",
+                _keyed(f"{interp.python_tag}-{interp.abi_tag}-{_fingerprint(interp)}", feats),
                 interp.python_tag,
                 interp.abi_tag,
                 interp,
                 (interp,),
                 triple.ext_suffix(interp.ext_suffix) if triple else interp.ext_suffix,
+                feats,
             )
         )
     return targets
+
+
+def _stable_suffix(abi: StableAbi, builder: Interpreter, triple: Optional[TargetTriple]) -> str:
+    """The stable-ABI suffix; cross-compiling, its platform part (from 3.15) is the target's."""
+    suffix = abi.extension_suffix(builder)
+    kind, dash, platform = suffix.partition("-")
+    if triple is None or not dash:
+        return suffix
+    rewritten = triple.ext_suffix(f".cpython-0-{platform}")  # the triple's SOABI platform
+    return f"{kind}-{rewritten.split('-', 2)[2]}"
+
+
+def _check_fallbacks(project: Project, stable_abi: StableAbi, rest: Sequence[Interpreter]) -> None:
+    """Interpreters the stable ABI cannot serve get version-specific wheels, as in maturin.
+
+    A CPython older than the crate's own ``abi3-pyXY`` cannot: pyo3 refuses to build for it.
+    """
+    crates = {c: f for c, f in project.bindings.features_of().items() if c in PYO3_CRATES}
+    _, plain_abi3 = crate_stable_abis(crates) if crates else (None, stable_abi)
+    for interp in rest:
+        floor = plain_abi3.min_version if plain_abi3 is not None else None
+        if (
+            floor is not None
+            and interp.implementation == "cpython"
+            and not interp.gil_disabled
+            and (interp.major, interp.minor) < floor
+        ):
+            raise BuildError(
+                f"{interp.display()} is older than Python {floor[0]}.{floor[1]}, the minimum of "
+                f"the crate's abi3-py{floor[0]}{floor[1]} feature."
+            )
+    if rest:
+        names = ", ".join(
+            dict.fromkeys(
+                f"{i.implementation_name} {i.major}.{i.minor}{'t' if i.gil_disabled else ''}"
+                for i in rest
+            )
+        )
+        log.warning(
+            f"{stable_abi.kind} does not yet support {names}, so the build artifacts "
+            "will be version-specific."
+        )
 
 
 def _embeds_python(project: Project) -> bool:
@@ -155,18 +246,17 @@ def bin_names(plan: Plan) -> List[Optional[str]]:
     """The ``--bin`` of each cargo call for a binary crate: ``[None]`` is one ``cargo build --bins``.
 
     rustc arguments (after ``--``, ``rustc-args``, strip) can only go to one target
-    at a time, so then each binary gets its own ``cargo rustc --bin``, as maturin does.
+    at a time, so then each binary gets its own ``cargo rustc --bin``, as maturin does;
+    so does each binary ``[[tool.maturin.targets]]`` lists.
     """
+    from .cargo_targets import selected_bins
+
     project = plan.project
-    if project.bindings.is_lib or not plan.rustc_args:
+    if project.bindings.is_lib:
         return [None]
-    return [str(t["name"]) for t in project.bin_targets] or [None]
-
-
-def _abi3_suffix(interp: Interpreter) -> str:
-    if interp.system == "windows":
-        return ".pyd"
-    return ".abi3.so"
+    if not (plan.rustc_args or project.config.targets):
+        return [None]
+    return list(selected_bins(project)) or [None]
 
 
 def resolve_profile(config: MaturinConfig, options: BuildOptions) -> str:
@@ -198,6 +288,7 @@ def choose_interpreters(project: Project, options: BuildOptions) -> List[Interpr
         find=options.find_interpreter,
         requires_python=project.metadata.requires_python,
         requires_python_source=source,
+        not_installed_ok=project.bindings.kind in PYO3_CRATES,
     )
     for interp in interps:
         log.debug("🐍 Using %s", interp.display())
@@ -229,7 +320,7 @@ class Plan:
     quiet: bool
     interpreter_jobs: int  # how many targets build at once
     editable: bool
-    triple: Optional[TargetTriple] = None  # --target (or $CARGO_BUILD_TARGET, tool.maturin.target)
+    triple: Optional[TargetTriple] = None  # --target (or $CARGO_BUILD_TARGET)
     # further --compatibility policies the wheel is tagged with (newer than the audited one)
     extra_policies: Tuple[str, ...] = ()
     pypi: bool = False  # --compatibility pypi: the wheel must be one PyPI accepts
@@ -263,7 +354,7 @@ class Plan:
         """The plain platform tag of a target: the triple's, else the interpreter's machine."""
         if self.triple is not None:
             return self.triple.linux_tag()
-        return platform_tag(target.interpreter)
+        return platform_tag(target.interpreter, self.project.config)
 
     @property
     def audits(self) -> bool:
@@ -444,9 +535,11 @@ def resolve_plan(
     interpreters: Optional[Sequence[Interpreter]] = None,
 ) -> Plan:
     """Resolve the options against the project, once: profile, strip, audit, folders, targets."""
+    from .cargo_targets import check_targets
     from .staging import check_output_folder
 
     config = project.config
+    check_targets(project)  # [[tool.maturin.targets]] that match nothing fail before cargo
     out_dir = (options.out_dir or project.target_directory / "wheels").resolve()
     check_output_folder(out_dir)
     triple = _target_triple(project)
@@ -542,31 +635,44 @@ def _cross(triple: Optional[TargetTriple]) -> Optional[TargetTriple]:
 
 
 def cargo_env(
-    project: Project, target: BuildTarget, cross: Optional[TargetTriple] = None
+    project: Project,
+    target: BuildTarget,
+    cross: Optional[TargetTriple] = None,
+    *,
+    editable: bool = False,
 ) -> Dict[str, str]:
     """Cargo's environment: the user's, plus what pyo3 needs unless the user set it.
 
+    ``PYO3_PYTHON`` is the interpreter as given (a venv's own ``python``, not the
+    file it links to), as maturin sets it, so a build script that runs it sees the
+    venv's packages. The target dir stays keyed on the real file (:func:`_fingerprint`).
     ``cross`` is a target triple other than the host's: pyo3 then reads the
     target's Python version from ``PYO3_CROSS_PYTHON_VERSION``.
     """
     env = dict(os.environ)
     extra: Dict[str, str] = {}
     interp = target.interpreter
-    if interp is not None and (
+    if interp is not None and not interp.runnable:
+        pass  # nothing to run: pyo3 reads a PYO3_CONFIG_FILE (maturin_nox.pyo3_config)
+    elif interp is not None and (
         project.bindings.needs_interpreter or project.bindings.kind == "bin"
     ):
-        real = os.path.realpath(interp.executable)
-        extra["PYO3_PYTHON"] = real
+        given = str(interp.executable)
+        extra["PYO3_PYTHON"] = given
         extra["PYO3_ENVIRONMENT_SIGNATURE"] = (
             f"{interp.implementation}-{interp.major}.{interp.minor}-{interp.pointer_width}bit"
         )
         if project.bindings.kind == "rust-cpython":
-            extra["PYTHON_SYS_EXECUTABLE"] = real
+            extra["PYTHON_SYS_EXECUTABLE"] = given
     if project.bindings.needs_interpreter:
         extra["PYO3_BUILD_EXTENSION_MODULE"] = "1"
         if cross is not None and interp is not None:
             extra["PYO3_CROSS_PYTHON_VERSION"] = f"{interp.major}.{interp.minor}"
             extra["PYO3_CROSS_PYTHON_IMPLEMENTATION"] = interp.implementation_name
+    if sys.platform == "darwin" and not editable:
+        deployment = macos_deployment_target(project.config, platform_tag().split("_", 3)[-1])
+        if deployment:  # maturin: by configuration, unless MACOSX_DEPLOYMENT_TARGET is set
+            extra["MACOSX_DEPLOYMENT_TARGET"] = deployment
     for key, value in extra.items():
         env.setdefault(key, value)
     return env
@@ -613,7 +719,7 @@ def cargo_command(
     cmd += ["--manifest-path", str(project.manifest_path)]
     cmd += ["--target-dir", str(plan.target_dir(target))]
     cmd += ["--message-format=json-render-diagnostics"]
-    cmd += profile_args(plan.profile) + feature_args(project)
+    cmd += profile_args(plan.profile) + feature_args(project, target.features)
     if plan.triple is not None:
         cmd += ["--target", plan.triple.triple]
     cmd += project.cargo_flags()
@@ -624,7 +730,25 @@ def cargo_command(
     return cmd
 
 
-def platform_tag(interp: Optional[Interpreter] = None) -> str:
-    """The plain platform tag of the build machine (``linux_x86_64``, ``win_amd64``, ...)."""
+def platform_tag(
+    interp: Optional[Interpreter] = None, config: Optional[MaturinConfig] = None
+) -> str:
+    """The plain platform tag of the build machine (``linux_x86_64``, ``win_amd64``, ...).
+
+    On macOS, ``[tool.maturin.target."<arch>-apple-darwin"] macos-deployment-target``
+    gives the tag's version, as in maturin (``macosx_10_12_x86_64``).
+    """
     plat = interp.platform if interp is not None else sysconfig.get_platform()
-    return plat.replace("-", "_").replace(".", "_").replace(" ", "_")
+    tag = plat.replace("-", "_").replace(".", "_").replace(" ", "_")
+    if config is not None and tag.startswith("macosx_"):
+        arch = tag.split("_", 3)[-1]  # macosx_10_9_x86_64 -> x86_64
+        deployment = macos_deployment_target(config, arch)
+        if deployment:
+            return f"macosx_{deployment.replace('.', '_')}_{arch}"
+    return tag
+
+
+def macos_deployment_target(config: MaturinConfig, arch: str) -> Optional[str]:
+    """The configured macOS deployment target for ``x86_64`` or ``arm64`` builds, if any."""
+    triple = "aarch64-apple-darwin" if arch in ("arm64", "aarch64") else f"{arch}-apple-darwin"
+    return config.macos_deployment_target(triple)

@@ -11,15 +11,17 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from . import cargo
-from .config import BINDINGS, MaturinConfig
+from .config import BINDINGS, ConditionalFeature, MaturinConfig
+from .crate_graph import crate_dependencies
 from .errors import ConfigError, ProjectError
 from .metadata import CoreMetadata, resolve_metadata
+from .stable_abi import PYO3_CRATES, crate_stable_abis
 from .toml import load_toml
 
-__all__ = ["Bindings", "Project", "load_project", "locate_manifests", "reachable_dependencies"]
+__all__ = ["Bindings", "Project", "load_project", "locate_manifests"]
 
 log = logging.getLogger("maturin_nox")
 
@@ -34,11 +36,24 @@ _BINDING_CRATES = (
 
 @dataclass(frozen=True)
 class Bindings:
-    """What kind of Python module the crate makes, and whether it targets the stable ABI."""
+    """What kind of Python module the crate makes, and whether it targets a stable ABI.
+
+    ``abi3``/``abi3_min`` are what the crate's own features select before any
+    interpreter is known (maturin's default: ``abi3``, else ``abi3t``); the plan
+    picks the stable ABI of a build from ``crate_features`` and its interpreters
+    (:mod:`maturin_nox.stable_abi`). ``crate_features`` holds the bindings
+    crates (pyo3, pyo3-ffi, cpython, uniffi) in the crate's own graph, with the
+    features the crate's build turns on.
+    """
 
     kind: str
     abi3: bool = False
     abi3_min: Optional[Tuple[int, int]] = None
+    crate_features: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+
+    def features_of(self) -> Dict[str, Tuple[str, ...]]:
+        """The bindings crates of the crate's graph and their features."""
+        return dict(self.crate_features)
 
     @property
     def needs_interpreter(self) -> bool:
@@ -73,6 +88,8 @@ class Project:
     # --frozen/--locked/--offline/--config/-Z, from the flags and tool.maturin, for every cargo call
     shared_cargo_flags: Tuple[str, ...] = ()
     target: Optional[str] = None  # the target triple asked for (None: the host's)
+    # features for some interpreters only (tool.maturin.features tables); the plan applies them
+    conditional_features: Tuple[ConditionalFeature, ...] = ()
 
     @property
     def name(self) -> str:
@@ -132,7 +149,14 @@ def _lib_target(package: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
 def locate_manifests(
     manifest_path: Optional[Path] = None, cwd: Optional[Path] = None
 ) -> Tuple[Path, Optional[Path]]:
-    """Find the crate's Cargo.toml and the pyproject.toml that goes with it."""
+    """Find the crate's Cargo.toml and the pyproject.toml that goes with it, as maturin does.
+
+    With ``-m``, the pyproject.toml is the first one found from the manifest's
+    folder upwards, up to the folder holding the cargo workspace root. Without
+    it: ``./pyproject.toml``'s ``manifest-path``, else the ``maturin new --src``
+    layout (``rust/Cargo.toml`` beside ``src/<package>/__init__.py``), else
+    ``./Cargo.toml``.
+    """
     cwd = (cwd or Path.cwd()).resolve()
     if manifest_path is not None:
         manifest = (cwd / manifest_path).resolve()
@@ -143,14 +167,14 @@ def locate_manifests(
         pyproject = _pyproject_for(manifest)
         if pyproject is not None and pyproject.parent == manifest.parent:
             # a workspace root whose pyproject.toml names the member to build
-            rel = load_toml(pyproject).get("tool", {}).get("maturin", {}).get("manifest-path")
+            rel = _maturin_table(pyproject).get("manifest-path")
             if isinstance(rel, str) and "package" not in load_toml(manifest):
                 return locate_manifests(None, manifest.parent)
         return manifest, pyproject
     pyproject = cwd / "pyproject.toml"
     if pyproject.is_file():
-        data = load_toml(pyproject)
-        rel = data.get("tool", {}).get("maturin", {}).get("manifest-path")
+        table = _maturin_table(pyproject)
+        rel = table.get("manifest-path")
         if isinstance(rel, str):
             manifest = (cwd / rel).resolve()
             if not manifest.is_file():
@@ -160,28 +184,88 @@ def locate_manifests(
                     "tool.maturin.manifest-path",
                 )
             return manifest, pyproject
+        src_layout = cwd / "rust" / "Cargo.toml"
+        if src_layout.is_file() and (
+            table.get("python-source") is not None or _src_packages(cwd, load_toml(pyproject))
+        ):
+            log.debug("Python-first src layout: building %s", src_layout)
+            return src_layout, pyproject
     manifest = cwd / "Cargo.toml"
     if not manifest.is_file():
         raise ProjectError(
-            f"No Cargo.toml in {cwd}: run maturin-nox in a Rust project or pass -m/--manifest-path.",
+            f"No Cargo.toml in {cwd} (nor rust/Cargo.toml beside src/<package>/__init__.py): "
+            "run maturin-nox in a Rust project or pass -m/--manifest-path.",
             manifest,
         )
     return manifest, pyproject if pyproject.is_file() else None
 
 
-def _pyproject_for(manifest: Path) -> Optional[Path]:
-    """The pyproject.toml beside the manifest, or one above it whose manifest-path names it."""
-    beside = manifest.parent / "pyproject.toml"
-    if beside.is_file():
-        return beside
+def _maturin_table(pyproject: Path) -> Mapping[str, Any]:
+    tool = load_toml(pyproject).get("tool", {})
+    table = tool.get("maturin", {}) if isinstance(tool, dict) else {}
+    return table if isinstance(table, dict) else {}
+
+
+def _src_packages(root: Path, pyproject: Mapping[str, Any]) -> bool:
+    """Whether ``src/`` holds the project's package (or a python-packages entry): the src layout."""
+    project = pyproject.get("project", {})
+    name = project.get("name") if isinstance(project, dict) else None
+    if not isinstance(name, str):
+        return False
+    tool = pyproject.get("tool", {})
+    table = tool.get("maturin", {}) if isinstance(tool, dict) else {}
+    packages = table.get("python-packages", []) if isinstance(table, dict) else []
+    names = [name.replace("-", "_")]
+    names += [p for p in packages if isinstance(p, str)] if isinstance(packages, list) else []
+    return any((root / "src" / n / "__init__.py").is_file() for n in names)
+
+
+def _workspace_root(manifest: Path) -> Path:
+    """The folder of the cargo workspace root the manifest belongs to (its own when alone).
+
+    Read from the manifests as cargo finds it (``package.workspace``, else the
+    nearest ``[workspace]`` above that does not exclude the crate), without
+    running cargo: the pyproject.toml search needs it before ``cargo metadata``.
+    """
+    data = load_toml(manifest)
+    if isinstance(data.get("workspace"), dict):
+        return manifest.parent
+    package = data.get("package", {})
+    explicit = package.get("workspace") if isinstance(package, dict) else None
+    if isinstance(explicit, str):
+        return (manifest.parent / explicit).resolve()
     for folder in manifest.parent.parents:
+        candidate = folder / "Cargo.toml"
+        if not candidate.is_file():
+            continue
+        try:
+            workspace = load_toml(candidate).get("workspace")
+        except ProjectError:
+            continue
+        if not isinstance(workspace, dict):
+            continue
+        excluded = workspace.get("exclude", [])
+        for entry in excluded if isinstance(excluded, list) else []:
+            if isinstance(entry, str) and (
+                manifest.parent == (folder / entry).resolve()
+                or (folder / entry).resolve() in manifest.parent.parents
+            ):
+                return manifest.parent
+        return folder
+    return manifest.parent
+
+
+def _pyproject_for(manifest: Path) -> Optional[Path]:
+    """maturin's search: the first pyproject.toml from the manifest's folder up to the
+    folder that holds the workspace root (so a crate in ``rust/`` finds ``./pyproject.toml``)."""
+    limit = _workspace_root(manifest).parent
+    for folder in (manifest.parent, *manifest.parent.parents):
+        if folder != limit and limit not in folder.parents:
+            break
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
-            rel = load_toml(candidate).get("tool", {}).get("maturin", {}).get("manifest-path")
-            if isinstance(rel, str) and (folder / rel).resolve() == manifest:
-                return candidate
-        if (folder / ".git").exists():
-            break
+            log.debug("Found pyproject.toml at %s", candidate)
+            return candidate
     return None
 
 
@@ -205,7 +289,8 @@ def load_project(
     The cargo flags given here meet ``[tool.maturin]`` as in maturin: features,
     ``config`` and ``unstable-flags`` given here replace the table's, the
     switches (all-features, no-default-features, frozen, locked, offline) add to
-    it. The target is ``target``, else ``$CARGO_BUILD_TARGET``, else ``tool.maturin.target``.
+    it. The target is ``target``, else ``$CARGO_BUILD_TARGET`` (``[tool.maturin] target`` is
+    maturin's per-target tables, never the triple).
     """
     manifest, pyproject_path = locate_manifests(manifest_path, cwd)
     pyproject: Optional[Dict[str, Any]] = None
@@ -219,8 +304,10 @@ def load_project(
             f"Unknown bindings {bindings!r} (from -b/--bindings); use one of {', '.join(BINDINGS)}.",
             key="bindings",
         )
+    # as maturin: features given here replace the table's (its conditional ones too)
     chosen = list(_split_features(features)) if features else list(table.features)
     all_feats = tuple(dict.fromkeys(chosen))
+    conditional = () if features else table.conditional_features
     all_features = all_features or table.all_features
     no_default_features = no_default_features or table.no_default_features
     flags = _cargo_flags(
@@ -230,7 +317,8 @@ def load_project(
         config=tuple(config) or table.config,
         unstable_flags=tuple(unstable_flags) or table.unstable_flags,
     )
-    triple = target or os.environ.get("CARGO_BUILD_TARGET") or table.target or None
+    # [tool.maturin] target is per-target tables (config.TargetConfig), never the triple
+    triple = target or os.environ.get("CARGO_BUILD_TARGET") or None
     meta = cargo.metadata(
         manifest,
         features=all_feats,
@@ -241,9 +329,19 @@ def load_project(
     )
     package = _find_package(meta, manifest)
     raw_manifest = load_toml(manifest)
-    detected = _detect_bindings(meta, package, bindings or table.bindings, manifest, pyproject_path)
+    detected = _detect_bindings(
+        meta,
+        package,
+        bindings or table.bindings,
+        manifest,
+        pyproject_path,
+        features=all_feats,
+        all_features=all_features,
+        no_default_features=no_default_features,
+        triple=triple,
+    )
     module_name = _module_name(table, raw_manifest, pyproject, package)
-    python_source, mixed = _python_source(root, table, module_name, pyproject_path)
+    python_source, mixed = _python_source(root, table, module_name, pyproject_path, pyproject)
     core = resolve_metadata(cargo_package=package, pyproject=pyproject, project_root=root)
     return Project(
         root=root,
@@ -263,6 +361,7 @@ def load_project(
         no_default_features=no_default_features,
         shared_cargo_flags=tuple(flags),
         target=triple,
+        conditional_features=conditional,
     )
 
 
@@ -305,47 +404,28 @@ def _find_package(meta: Mapping[str, Any], manifest: Path) -> Mapping[str, Any]:
     )
 
 
-def reachable_dependencies(meta: Mapping[str, Any], root_id: str) -> Dict[str, Mapping[str, Any]]:
-    """The resolve nodes reachable from the crate through normal dependencies, by package name."""
-    resolve = meta.get("resolve") or {}
-    nodes = {n["id"]: n for n in resolve.get("nodes", [])}
-    names = {p["id"]: p["name"] for p in meta.get("packages", [])}
-    seen: Set[str] = set()
-    stack = [root_id]
-    out: Dict[str, Mapping[str, Any]] = {}
-    while stack:
-        node_id = stack.pop()
-        if node_id in seen or node_id not in nodes:
-            continue
-        seen.add(node_id)
-        out.setdefault(names.get(node_id, ""), nodes[node_id])
-        for dep in nodes[node_id].get("deps", []):
-            kinds = [k.get("kind") for k in dep.get("dep_kinds", [{"kind": None}])]
-            if None in kinds:
-                stack.append(dep["pkg"])
-    return out
-
-
-def _abi3(node: Mapping[str, Any]) -> Tuple[bool, Optional[Tuple[int, int]]]:
-    feats = set(node.get("features", []))
-    versions = sorted(
-        (int(f[len("abi3-py") :][0]), int(f[len("abi3-py") + 1 :]))
-        for f in feats
-        if f.startswith("abi3-py") and f[len("abi3-py") :].isdigit()
-    )
-    if versions:
-        return True, versions[0]
-    return ("abi3" in feats), None
-
-
 def _detect_bindings(
     meta: Mapping[str, Any],
     package: Mapping[str, Any],
     requested: Optional[str],
     manifest: Path,
     pyproject_path: Optional[Path],
+    *,
+    features: Sequence[str] = (),
+    all_features: bool = False,
+    no_default_features: bool = False,
+    triple: Optional[str] = None,
 ) -> Bindings:
-    deps = reachable_dependencies(meta, package["id"])
+    """The bindings kind, from the crate's own graph (not the workspace's unified one)."""
+    deps = crate_dependencies(
+        meta,
+        str(package["id"]),
+        features=features,
+        all_features=all_features,
+        no_default_features=no_default_features,
+        # the target's cfg values, asked only if a platform-specific dependency needs them
+        platform=(lambda: (triple, cargo.target_cfg(triple))) if triple else None,
+    )
     has_lib = _lib_target(package) is not None
     has_bin = any("bin" in t.get("kind", []) for t in package.get("targets", []))
     found = next((kind for crate, kind in _BINDING_CRATES if crate in deps), None)
@@ -379,16 +459,12 @@ def _detect_bindings(
             manifest,
             "bindings",
         )
-    abi3, abi3_min = False, None
-    if kind in ("pyo3", "pyo3-ffi", "bin"):
-        for crate in ("pyo3", "pyo3-ffi"):
-            if crate in deps:
-                abi3, abi3_min = _abi3(deps[crate])
-                if abi3:
-                    break
-    if kind == "bin":
-        abi3, abi3_min = False, None
-    return Bindings(kind, abi3, abi3_min)
+    crates = tuple((c, tuple(deps[c])) for c, _ in _BINDING_CRATES if c in deps)
+    abi3t, abi3 = crate_stable_abis({c: deps[c] for c in PYO3_CRATES if c in deps})
+    default = (abi3 or abi3t) if kind in ("pyo3", "pyo3-ffi") else None
+    if default is None:
+        return Bindings(kind, crate_features=crates)
+    return Bindings(kind, True, default.min_version, crates)
 
 
 def _module_name(
@@ -437,20 +513,40 @@ def _module_name_unchecked(
 
 
 def _python_source(
-    root: Path, config: MaturinConfig, module_name: str, pyproject_path: Optional[Path]
+    root: Path,
+    config: MaturinConfig,
+    module_name: str,
+    pyproject_path: Optional[Path],
+    pyproject: Optional[Mapping[str, Any]] = None,
 ) -> Tuple[Path, bool]:
-    source = root / config.python_source if config.python_source else root
-    if config.python_source and not source.is_dir():
-        raise ConfigError(
-            f"{pyproject_path}: tool.maturin.python-source is {config.python_source!r}, but {source} does not exist.",
-            pyproject_path,
-            "tool.maturin.python-source",
-        )
-    top = module_name.split(".")[0]
-    mixed = (source / top).is_dir()
+    """The folder holding the Python package, and whether the project is mixed (maturin's rules).
+
+    ``python-source`` when set (normalised: ``../python`` is the folder beside the
+    project); else ``src/`` in the ``maturin new --src`` layout; else the project root.
+    A folder named after the module that holds a Cargo.toml and no ``__init__.py`` is
+    a crate, not a Python package.
+    """
+    if config.python_source:
+        source = Path(os.path.normpath(root / config.python_source))
+        if not source.is_dir():
+            raise ConfigError(
+                f"{pyproject_path}: tool.maturin.python-source is {config.python_source!r}, but {source} does not exist.",
+                pyproject_path,
+                "tool.maturin.python-source",
+            )
+    elif (
+        pyproject is not None
+        and (root / "rust" / "Cargo.toml").is_file()
+        and _src_packages(root, pyproject)
+    ):
+        source = root / "src"
+    else:
+        source = root
+    top = source / module_name.split(".")[0]
+    mixed = top.is_dir() and ((top / "__init__.py").is_file() or not (top / "Cargo.toml").is_file())
     if config.python_source and not mixed:
         log.warning(
             f"{pyproject_path}: tool.maturin.python-source is {config.python_source!r}, "
-            f"but it holds no package folder {top!r}; building a pure Rust layout."
+            f"but it holds no package folder {top.name!r}; building a pure Rust layout."
         )
     return source, mixed

@@ -1,5 +1,6 @@
 """A CycloneDX 1.5 SBOM of the crate's Rust dependency tree (PEP 770), as
-maturin 1.16 puts into ``.dist-info/sboms/<crate>.cyclonedx.json``.
+maturin 1.16 puts into ``.dist-info/sboms/<crate>.cyclonedx.json``; and the
+CycloneDX 1.4 SBOM of libraries a repair grafted (``sboms/auditwheel.cdx.json``).
 
 Built from the ``cargo metadata`` the project already holds and Cargo.lock's
 checksums; deterministic (no timestamp unless ``SOURCE_DATE_EPOCH`` is set,
@@ -8,6 +9,7 @@ a serial number derived from the crate's name and version).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -22,7 +24,9 @@ from .toml import load_toml
 if TYPE_CHECKING:
     from .project import Project
 
-__all__ = ["rust_sbom", "sbom_filename"]
+__all__ = ["AUDITWHEEL_SBOM", "auditwheel_sbom", "rust_sbom", "sbom_filename"]
+
+AUDITWHEEL_SBOM = "sboms/auditwheel.cdx.json"  # inside .dist-info
 
 
 def sbom_filename(project: Project) -> str:
@@ -218,3 +222,53 @@ def custom_sboms(project: Project, include: Optional[Sequence[str]] = None) -> D
             )
         out[path.name] = path
     return out
+
+
+def auditwheel_sbom(project: Project, grafted: Sequence[Path]) -> Optional[str]:
+    """The CycloneDX SBOM of the libraries a repair grafted, by the OS packages that provided them.
+
+    maturin 1.16 (after auditwheel) writes it to ``.dist-info/sboms/auditwheel.cdx.json``
+    when a repair copied libraries and ``sbom.auditwheel`` is not false. None when no
+    package manager claims any of them.
+    """
+    from .os_packages import purl_encode, which_provides
+
+    found = which_provides(sorted({Path(os.path.realpath(p)) for p in grafted}))
+    if not found:
+        return None
+    name = re.sub(r"[-_.]+", "-", project.name).lower()
+    wheel_purl = f"pkg:pypi/{purl_encode(name)}@{purl_encode(project.version)}"
+    root = {
+        "type": "library",
+        "bom-ref": wheel_purl,
+        "name": name,
+        "version": project.version,
+        "purl": wheel_purl,
+    }
+    components: List[Dict[str, Any]] = [root]
+    refs: List[str] = []
+    for path in sorted(found):
+        provided = found[path]
+        # the file's path told apart components of one package, as auditwheel does
+        ref = f"{provided.purl}#{hashlib.sha256(str(path).encode()).hexdigest()}"
+        components.append(
+            {
+                "type": "library",
+                "bom-ref": ref,
+                "name": provided.name,
+                "version": provided.version,
+                "purl": provided.purl,
+            }
+        )
+        refs.append(ref)
+    from . import __version__
+
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.4",
+        "version": 1,
+        "metadata": {"component": root, "tools": [{"name": "maturin-nox", "version": __version__}]},
+        "components": components,
+        "dependencies": [{"ref": wheel_purl, "dependsOn": refs}, *({"ref": r} for r in refs)],
+    }
+    return json.dumps(bom, indent=2, sort_keys=True, ensure_ascii=False)

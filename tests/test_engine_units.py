@@ -16,7 +16,8 @@ from maturin_nox.config import GlobPattern, MaturinConfig
 from maturin_nox.errors import ConfigError, WheelError
 from maturin_nox.interpreters import Interpreter
 from maturin_nox.plan import cargo_env, plan_targets
-from maturin_nox.project import Bindings, _abi3, _module_name
+from maturin_nox.project import Bindings, _module_name
+from maturin_nox.stable_abi import StableAbi, crate_stable_abis
 from maturin_nox.wheel import WheelWriter, compress_tags, read_wheel, record_hash, wheel_filename
 
 CP312 = Interpreter(
@@ -54,6 +55,8 @@ class FakeProject:
     def __init__(self, bindings: Bindings, config: MaturinConfig | None = None) -> None:
         self.bindings = bindings
         self.config = config or MaturinConfig()
+        self.features: tuple = ()
+        self.conditional_features: tuple = ()
 
 
 def tags(targets: Any) -> list:
@@ -85,9 +88,9 @@ def test_cffi_and_bin_get_one_py3_none_target() -> None:
 
 
 def test_abi3_features_give_the_lowest_version() -> None:
-    node = {"features": ["abi3", "abi3-py38", "abi3-py39", "abi3-py310", "default"]}
-    assert _abi3(node) == (True, (3, 8))
-    assert _abi3({"features": ["macros"]}) == (False, None)
+    abi3t, abi3 = crate_stable_abis({"pyo3": ["abi3", "abi3-py38", "abi3-py39", "abi3-py310", "default"]})
+    assert (abi3t, abi3) == (None, StableAbi("abi3", (3, 8)))
+    assert crate_stable_abis({"pyo3": ["macros"]}) == (None, None)
 
 
 def test_pyo3_environment_is_set_but_user_values_win(monkeypatch) -> None:
@@ -136,7 +139,7 @@ def test_config_reads_every_key_type_checked() -> None:
     assert cfg.strip and cfg.rustc_args == ("-C", "opt-level=1")
     with pytest.raises(ConfigError, match=r"pyproject.toml: tool.maturin.bindings is 'pyo4'"):
         _config({"bindings": "pyo4"})
-    with pytest.raises(ConfigError, match=r"tool.maturin.features must be a list of strings"):
+    with pytest.raises(ConfigError, match=r"tool.maturin.features must be a list of feature names"):
         _config({"features": [1]})
     with pytest.raises(ConfigError, match=r"tool.maturin.strip must be true or false"):
         _config({"strip": "yes"})

@@ -301,3 +301,182 @@ def test_an_output_path_that_cannot_be_written_is_one_sentence(tmp_path: Path) -
         f"💥 maturin-nox failed: Cannot write the workflow to {blocker / 'CI.yml'}: "
         f"{blocker} is not a folder."
     )
+
+
+# ------------------------------------------------------------- [tool.maturin.generate-ci]
+
+
+def _project_with(tmp_path: Path, table: str) -> Path:
+    """A copy of pyo3-pure whose pyproject.toml ends with ``table``."""
+    crate = tmp_path / "crate"
+    shutil.copytree(CRATES / "pyo3-pure", crate, ignore=shutil.ignore_patterns("target"))
+    with open(crate / "pyproject.toml", "a", encoding="utf-8") as fh:
+        fh.write("\n" + table)
+    return crate
+
+
+_SHAPED = """[tool.maturin.generate-ci.github]
+pytest = false
+zig = true
+skip-attestation = true
+trusted-publishing = false
+publishing-environment = "release"
+args = "--locked"
+
+[tool.maturin.generate-ci.github.linux]
+runner = "ubuntu-24.04"
+manylinux = "2_28"
+
+[tool.maturin.generate-ci.github.macos]
+args = "--strip"
+"""
+
+
+@pytest.mark.slow  # generate-ci reads the project: cargo metadata
+def test_generate_ci_keys_shape_the_workflow(tmp_path: Path) -> None:
+    crate = _project_with(tmp_path, _SHAPED)
+    out = tmp_path / "CI.yml"
+    proc = cli("generate-ci", "github", "-o", str(out), cwd=crate)
+    assert proc.returncode == 0, proc.stderr
+    data = _load(out)
+    build, test = data["jobs"]["build"], data["jobs"]["test"]
+    # only the platforms configured, on the runner asked for, with their arguments
+    assert build["strategy"]["matrix"]["platform"] == ["linux-x86_64", "macos-aarch64"]
+    assert build["strategy"]["matrix"]["include"] == [
+        {
+            "platform": "linux-x86_64",
+            "runner": "ubuntu-24.04",
+            "build_args": "--compatibility 2_28 --zig",
+        },
+        {"platform": "macos-aarch64", "runner": "macos-latest", "build_args": "--strip"},
+    ]
+    assert [i["runner"] for i in test["strategy"]["matrix"]["include"]] == [
+        "ubuntu-24.04",
+        "macos-latest",
+    ]
+    runs = _steps(build, "run")
+    assert "nox -P python -s build -- --release --locked ${{ matrix.build_args }}" in runs
+    assert "python -m pip install nox 'maturin-nox[zig]'" in runs
+    # pytest = false: audited, not tested, and the gate lets untested wheels through
+    assert "nox -P python -s audit" in _steps(test, "run")
+    assert "nox -P python -s test" not in _steps(test, "run")
+    release = data["jobs"]["release"]
+    assert "maturin-nox gate dist --merge results --allow-untested" in _steps(release, "run")
+    assert release["environment"] == "release"
+    assert "permissions" not in release  # token publishing, no attestation
+    assert not any("attest" in u for u in _steps(release, "uses"))
+    assert release["steps"][-1]["env"] == {"MATURIN_PYPI_TOKEN": "${{ secrets.PYPI_API_TOKEN }}"}
+
+
+@pytest.mark.slow  # generate-ci reads the project: cargo metadata
+def test_the_flags_win_over_the_generate_ci_table(tmp_path: Path) -> None:
+    crate = _project_with(tmp_path, _SHAPED)
+    out = tmp_path / "CI.yml"
+    flags = ["--publish", "trusted", "--platform", "linux-x86_64", "--platform", "windows-x86_64"]
+    proc = cli("generate-ci", "github", "-o", str(out), *flags, cwd=crate)
+    assert proc.returncode == 0, proc.stderr
+    data = _load(out)
+    assert data["jobs"]["build"]["strategy"]["matrix"]["include"] == [
+        {
+            "platform": "linux-x86_64",
+            "runner": "ubuntu-24.04",  # the table's runner for a platform the flags keep
+            "build_args": "--compatibility 2_28 --zig",
+        },
+        {"platform": "windows-x86_64", "runner": "windows-latest", "build_args": ""},
+    ]
+    release = data["jobs"]["release"]
+    assert release["permissions"] == {"id-token": "write"}
+    assert release["environment"] == "release"
+
+
+@pytest.mark.slow  # generate-ci reads the project: cargo metadata
+def test_targets_choose_the_architectures_each_on_its_native_runner(tmp_path: Path) -> None:
+    crate = _project_with(
+        tmp_path,
+        """[tool.maturin.generate-ci.github.linux]
+targets = ["x86_64", "aarch64", "armv7"]
+
+[tool.maturin.generate-ci.github.windows]
+[[tool.maturin.generate-ci.github.windows.target]]
+arch = "x64"
+args = "--strip"
+""",
+    )
+    proc = cli("generate-ci", "github", cwd=crate)
+    assert proc.returncode == 0, proc.stderr
+    pyproject = crate / "pyproject.toml"
+    assert (
+        f"{pyproject}: tool.maturin.generate-ci.github.linux target 'armv7' has no native "
+        "GitHub runner" in proc.stderr
+    )
+    out = tmp_path / "CI.yml"
+    out.write_text(proc.stdout, encoding="utf-8")
+    assert _load(out)["jobs"]["build"]["strategy"]["matrix"]["include"] == [
+        {"platform": "linux-x86_64", "runner": "ubuntu-latest", "build_args": ""},
+        {"platform": "linux-aarch64", "runner": "ubuntu-24.04-arm", "build_args": ""},
+        {"platform": "windows-x86_64", "runner": "windows-latest", "build_args": "--strip"},
+    ]
+
+
+@pytest.mark.slow  # generate-ci reads the project: cargo metadata
+def test_generate_ci_keys_without_a_counterpart_warn_by_name(tmp_path: Path) -> None:
+    crate = _project_with(
+        tmp_path,
+        """[tool.maturin.generate-ci.github.musllinux]
+targets = ["x86_64"]
+
+[tool.maturin.generate-ci.github.linux]
+container = "quay.io/pypa/manylinux_2_28_x86_64"
+""",
+    )
+    proc = cli("generate-ci", "github", cwd=crate)
+    assert proc.returncode == 0, proc.stderr
+    pyproject = crate / "pyproject.toml"
+    assert (
+        f"{pyproject}: tool.maturin.generate-ci.github.musllinux has no counterpart" in proc.stderr
+    )
+    assert (
+        f"{pyproject}: tool.maturin.generate-ci.github.linux.container has no counterpart"
+        in proc.stderr
+    )
+    assert 'platform: ["linux-x86_64"]' in proc.stdout
+
+
+@pytest.mark.slow  # generate-ci reads the project: cargo metadata
+def test_skip_attestation_false_attests_the_released_files(tmp_path: Path) -> None:
+    crate = _project_with(tmp_path, "[tool.maturin.generate-ci.github]\nskip-attestation = false\n")
+    proc = cli("generate-ci", "github", cwd=crate)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "CI.yml"
+    out.write_text(proc.stdout, encoding="utf-8")
+    release = _load(out)["jobs"]["release"]
+    assert release["permissions"] == {"id-token": "write", "attestations": "write"}
+    step = next(s for s in release["steps"] if "attest" in s.get("uses", ""))
+    assert step["with"] == {"subject-path": "dist/*"}
+    # the files are attested only once the gate passed
+    names = [s.get("name", "") for s in release["steps"]]
+    assert names.index("Run the publish gate") < names.index(
+        "Attest the build provenance of the released files"
+    )
+
+
+@pytest.mark.slow  # generate-ci reads the project: cargo metadata
+def test_a_configured_workflow_passes_actionlint(actionlint: Any, tmp_path: Path) -> None:
+    crate = _project_with(
+        tmp_path,
+        """[tool.maturin.generate-ci.github]
+zig = true
+args = "--locked"
+publishing-environment = "release"
+pytest = false
+
+[tool.maturin.generate-ci.github.linux]
+manylinux = "2_28"
+
+[tool.maturin.generate-ci.github.windows]
+""",
+    )
+    path = tmp_path / "CI.yml"
+    proc = cli("generate-ci", "github", "-o", str(path), cwd=crate)
+    assert proc.returncode == 0, proc.stderr
+    assert _findings(actionlint(path)) == []

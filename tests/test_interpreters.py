@@ -402,3 +402,23 @@ def test_list_python_subprocess(fresh_cache: Path, tmp_path: Path) -> None:
     assert re.match(r"🐍 \d+ python interpreters? found:", lines[0])
     assert len(lines) == len(interpreters.find_all()) + 1
     assert all(re.match(r" - (CPython|PyPy|GraalPy) 3\.\d+\w* at /", line) for line in lines[1:])
+
+
+def test_a_cpython_that_is_not_installed_is_described_from_its_version(monkeypatch) -> None:
+    monkeypatch.setattr("sys.platform", "linux")
+    described = interpreters.not_installed("python3.15t")
+    assert described is not None and not described.runnable
+    assert (described.version, described.gil_disabled) == ((3, 15, 0), True)
+    assert described.ext_suffix.startswith(".cpython-315t-")
+    assert described.ext_suffix.endswith(".so")
+    assert described.abi_tag == "cp315t" and described.python_tag == "cp315"
+    assert described.display() == "CPython 3.15t (not installed)"
+    for spec in ("pypy3.15", "3", "3.5", "/opt/python3.15", "2.7"):
+        assert interpreters.not_installed(spec) is None, spec
+
+
+def test_only_pyo3_builds_take_an_interpreter_that_is_not_installed() -> None:
+    with pytest.raises(InterpreterError):
+        interpreters.select(["3.15"])
+    (chosen,) = interpreters.select(["3.15"], not_installed_ok=True)
+    assert not chosen.runnable and chosen.version_str == "3.15"

@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
     if args.merge:
         added = gate.merge_results(folder, args.merge)
         print(f"📥 Merged {added} recorded results from {len(args.merge)} source(s)")
-    verdict = gate.evaluate(folder, check_metadata=not args.no_check)
+    verdict = gate.evaluate(
+        folder, check_metadata=not args.no_check, require_tests=not args.allow_untested
+    )
     rows = [[f.path.name, f.audit, f.tests, f.check] for f in verdict.files]
     if rows:
         for line in _table(["File", "Audit", "Tests", "Metadata check"], rows):
@@ -80,6 +82,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument(
         "--no-check", action="store_true", help="Skip twine's metadata check of the files"
+    )
+    parser.add_argument(
+        "--allow-untested",
+        action="store_true",
+        help="Let wheels without recorded test runs through (a recorded failure still blocks; "
+        "for workflows that run no tests, generate-ci's pytest = false)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="Print more")
     parser.set_defaults(func=run)

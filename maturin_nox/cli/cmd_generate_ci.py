@@ -17,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
     options = workflow_options(
         args.manifest_path,
         publish=args.publish,
-        platforms=args.platform or DEFAULT_PLATFORMS,
+        platforms=args.platform or None,
         zig=args.zig,
         sccache=args.sccache,
     )
@@ -57,9 +57,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--publish",
         choices=PUBLISH_MODES,
-        default="trusted",
-        help="How the release job authenticates to PyPI: trusted publishing (OIDC, the default) "
-        "or the PYPI_API_TOKEN secret",
+        default=None,
+        help="How the release job authenticates to PyPI: trusted publishing (OIDC) or the "
+        "PYPI_API_TOKEN secret (default: tool.maturin.generate-ci.github.trusted-publishing, "
+        "else trusted)",
     )
     parser.add_argument(
         "--platform",
@@ -67,12 +68,15 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         default=[],
         choices=list(PLATFORMS),
         help="An OS and architecture to build and test on, with GitHub's native runner for it "
-        f"(repeatable; default: {', '.join(DEFAULT_PLATFORMS)})",
+        "(repeatable; default: the platform tables of tool.maturin.generate-ci.github, else "
+        f"{', '.join(DEFAULT_PLATFORMS)})",
     )
     parser.add_argument(
         "--zig",
         action="store_true",
-        help="Link the Linux wheels with zig (cargo-zigbuild) for manylinux2014 (glibc 2.17)",
+        default=None,
+        help="Link the Linux wheels with zig (cargo-zigbuild) for manylinux2014 (glibc 2.17) "
+        "(default: tool.maturin.generate-ci.github.zig)",
     )
     parser.add_argument(
         "--no-sccache",

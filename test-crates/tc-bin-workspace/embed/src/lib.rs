@@ -1,0 +1,2 @@
+//! Not part of the wheel.
+pub use tc_bin_workspace_shared::python_version;

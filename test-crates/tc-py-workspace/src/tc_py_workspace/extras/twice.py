@@ -1,0 +1,6 @@
+"""A pure subpackage."""
+
+
+def twice(x: int) -> int:
+    """Double a number."""
+    return 2 * x

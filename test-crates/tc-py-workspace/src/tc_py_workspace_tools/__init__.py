@@ -1,0 +1,3 @@
+"""A second top-level package (tool.maturin.python-packages), also from src/."""
+
+NAME = "tools"
