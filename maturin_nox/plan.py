@@ -16,7 +16,7 @@ import sys
 import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Union
 
 from .compression import Compression, resolve_compression
 from .errors import BuildError, ConfigError
@@ -44,6 +44,7 @@ __all__ = [
     "plan_targets",
     "platform_tag",
     "profile_args",
+    "pyo3_python",
     "resolve_compatibility",
     "resolve_plan",
     "resolve_profile",
@@ -83,12 +84,13 @@ class BuildTarget:
         return self.abi_tag.split(".")[0] == "abi3"
 
 
-def _fingerprint(interpreter: Interpreter) -> str:
-    # Key on the real executable: venvs of one base interpreter share a build.
+def _fingerprint(project: Project, interpreter: Interpreter) -> str:
+    # Keyed on the PYO3_PYTHON cargo sees: venvs of one base interpreter share a build
+    # unless a build script of the checkout may run the venv's python (pyo3_python).
     if not interpreter.runnable:  # described from its version: one build per version
         return hashlib.sha256(interpreter.display().encode()).hexdigest()[:10]
-    real = os.path.realpath(interpreter.executable)
-    return hashlib.sha256(real.encode()).hexdigest()[:10]
+    seen = pyo3_python(project, interpreter.executable)
+    return hashlib.sha256(seen.encode()).hexdigest()[:10]
 
 
 def _keyed(key: str, features: Sequence[str]) -> str:
@@ -141,7 +143,7 @@ def plan_targets(
         bins = []
         for i in interpreters:
             feats = conditional_features(project, i)
-            key = _keyed(f"bin-{i.python_tag}-{i.abi_tag}-{_fingerprint(i)}", feats)
+            key = _keyed(f"bin-{i.python_tag}-{i.abi_tag}-{_fingerprint(project, i)}", feats)
             bins.append(BuildTarget(key, i.python_tag, i.abi_tag, i, (i,), features=feats))
         return bins
     if not bindings.needs_interpreter:
@@ -164,7 +166,7 @@ def plan_targets(
             low = min(stable, key=lambda i: i.version)
             feats = conditional_features(project, low)
             python_tag = stable_abi.python_tag(low)
-            key = f"{python_tag}-{stable_abi.kind}-{_fingerprint(low)}"
+            key = f"{python_tag}-{stable_abi.kind}-{_fingerprint(project, low)}"
             targets.append(
                 BuildTarget(
                     _keyed(key, feats),
@@ -182,7 +184,7 @@ def plan_targets(
         feats = conditional_features(project, interp)
         targets.append(
             BuildTarget(
-                _keyed(f"{interp.python_tag}-{interp.abi_tag}-{_fingerprint(interp)}", feats),
+                _keyed(f"{interp.python_tag}-{interp.abi_tag}-{_fingerprint(project, interp)}", feats),
                 interp.python_tag,
                 interp.abi_tag,
                 interp,
@@ -634,6 +636,36 @@ def _cross(triple: Optional[TargetTriple]) -> Optional[TargetTriple]:
     return None if triple.triple == host_triple() else triple
 
 
+def pyo3_python(project: Project, executable: Union[str, os.PathLike[str]]) -> str:
+    """The interpreter path cargo's build scripts get as ``PYO3_PYTHON``.
+
+    A venv's python as given when a package of the checkout (a workspace member
+    or path dependency) has a build script: that script may run it to import a
+    package installed in the venv, as maturin lets it. Otherwise the real file:
+    pyo3's own build script reads only the interpreter's configuration, the same
+    from every venv of it, so the venvs and their base share one build instead of
+    rebuilding pyo3 each time the spelling changes (a develop into a venv, then a
+    build for the base). Links that are not a venv (``python3`` to ``python3.12``)
+    are always resolved.
+    """
+    path = Path(executable)
+    in_venv = (path.parent.parent / "pyvenv.cfg").is_file() or (path.parent / "pyvenv.cfg").is_file()
+    if in_venv and _local_build_script(project):
+        return str(path)
+    return os.path.realpath(path)
+
+
+def _local_build_script(project: Project) -> bool:
+    """Whether a package of the checkout (not from a registry or git) has a build script."""
+    metadata = getattr(project, "cargo_metadata", None) or {}  # stand-ins in unit tests lack it
+    for package in metadata.get("packages", []):
+        if package.get("source") is None and any(
+            "custom-build" in target.get("kind", ()) for target in package.get("targets", ())
+        ):
+            return True
+    return False
+
+
 def cargo_env(
     project: Project,
     target: BuildTarget,
@@ -643,9 +675,11 @@ def cargo_env(
 ) -> Dict[str, str]:
     """Cargo's environment: the user's, plus what pyo3 needs unless the user set it.
 
-    ``PYO3_PYTHON`` is the interpreter as given (a venv's own ``python``, not the
-    file it links to), as maturin sets it, so a build script that runs it sees the
-    venv's packages. The target dir stays keyed on the real file (:func:`_fingerprint`).
+    ``PYO3_PYTHON`` is :func:`pyo3_python`: a venv's own ``python`` when a build
+    script of the checkout may run it to import the venv's packages (as maturin
+    sets it), the real file otherwise; the target dir is keyed on the same path
+    (:func:`_fingerprint`), so alternating between a venv and its base never
+    makes cargo rebuild pyo3.
     ``cross`` is a target triple other than the host's: pyo3 then reads the
     target's Python version from ``PYO3_CROSS_PYTHON_VERSION``.
     """
@@ -657,7 +691,7 @@ def cargo_env(
     elif interp is not None and (
         project.bindings.needs_interpreter or project.bindings.kind == "bin"
     ):
-        given = str(interp.executable)
+        given = pyo3_python(project, interp.executable)
         extra["PYO3_PYTHON"] = given
         extra["PYO3_ENVIRONMENT_SIGNATURE"] = (
             f"{interp.implementation}-{interp.major}.{interp.minor}-{interp.pointer_width}bit"

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Dict
 
 import pytest
@@ -15,7 +17,7 @@ import pytest
 from maturin_nox.config import GlobPattern, MaturinConfig
 from maturin_nox.errors import ConfigError, WheelError
 from maturin_nox.interpreters import Interpreter
-from maturin_nox.plan import cargo_env, plan_targets
+from maturin_nox.plan import cargo_env, plan_targets, pyo3_python
 from maturin_nox.project import Bindings, _module_name
 from maturin_nox.stable_abi import StableAbi, crate_stable_abis
 from maturin_nox.wheel import WheelWriter, compress_tags, read_wheel, record_hash, wheel_filename
@@ -105,6 +107,34 @@ def test_pyo3_environment_is_set_but_user_values_win(monkeypatch) -> None:
     env = cargo_env(FakeProject(Bindings("rust-cpython")), target)  # type: ignore[arg-type]
     assert env["PYO3_PYTHON"] == "/my/python"
     assert env["PYTHON_SYS_EXECUTABLE"].endswith("python3.12")
+
+
+def test_pyo3_python_is_a_venvs_own_only_when_a_local_build_script_may_run_it(
+    tmp_path: Path,
+) -> None:
+    base = tmp_path / "base" / "bin" / "python3.12"
+    base.parent.mkdir(parents=True)
+    base.write_text("")
+    alias = base.parent / "python3"
+    alias.symlink_to(base.name)
+    venv = tmp_path / "venv" / "bin" / "python"
+    venv.parent.mkdir(parents=True)
+    venv.symlink_to(base)
+    (tmp_path / "venv" / "pyvenv.cfg").write_text(f"home = {base.parent}\n")
+
+    def project(*packages: Dict[str, Any]) -> Any:
+        return SimpleNamespace(cargo_metadata={"packages": list(packages)})
+
+    lib = {"kind": ["cdylib"]}
+    build = {"kind": ["custom-build"]}
+    plain = project({"source": None, "targets": [lib]})
+    # a build script from crates.io reads the interpreter's configuration only
+    registry = project({"source": None, "targets": [lib]}, {"source": "registry+x", "targets": [build]})
+    scripted = project({"source": None, "targets": [lib, build]})
+    real = os.path.realpath(base)
+    assert pyo3_python(plain, venv) == pyo3_python(registry, venv) == real
+    assert pyo3_python(scripted, venv) == str(venv)
+    assert pyo3_python(scripted, alias) == real  # not a venv: the same interpreter, one name
 
 
 @pytest.mark.parametrize(

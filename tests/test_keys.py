@@ -296,9 +296,12 @@ def test_pyo3_python_is_the_venv_interpreter_as_given(
         crate, tmp_path / "m", maturin_target, "-i", str(python), "--compatibility", "linux"
     )
     same_wheels([built[0].path], theirs)
-    # the target dir is the base interpreter's: every venv of it shares one build
-    (base,) = plan_targets(load_project(crate / "Cargo.toml"), [resolve(py("3.12"))])
-    assert built[0].target.key == base.key
+    # the crate's build script may import the venv's packages: this venv's build is its own,
+    # so a build for the base interpreter does not make cargo rerun it with the other python
+    project = load_project(crate / "Cargo.toml")
+    (base,) = plan_targets(project, [resolve(py("3.12"))])
+    assert built[0].target.key != base.key
+    assert built[0].target.key == plan_targets(project, [resolve(str(python))])[0].key
     check_in_venv(built[0].path, "tc-venv-build-script", "3.12", tmp_path, fresh_venv)
 
 
