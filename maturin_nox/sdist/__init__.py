@@ -66,7 +66,9 @@ def build_sdist(
         project = _load(manifest_path, cwd)
     files = sdist_file_list(project)
     base = (cwd or Path.cwd()).resolve()
-    out = ((base / out_dir) if out_dir is not None else project.target_directory / "wheels").resolve()
+    out = (
+        (base / out_dir) if out_dir is not None else project.target_directory / "wheels"
+    ).resolve()
     with staging_dir(out) as staging:
         staged = _write_tar(staging / sdist_filename(project), _base_name(project), files)
         path = out / staged.name
@@ -162,7 +164,8 @@ def _write_tar(path: Path, top: str, files: Mapping[str, Source]) -> Path:
     """Write a reproducible .tar.gz to a temporary file, then rename it into place."""
     mtime = _mtime()
     path.parent.mkdir(parents=True, exist_ok=True)
-    names = sorted(files, key=lambda n: (n != "PKG-INFO", n))
+    # PKG-INFO first, then by path component (maturin sorts paths, not strings: "a/b" < "a-b")
+    names = sorted(files, key=lambda n: (n != "PKG-INFO", n.split("/")))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as raw, gzip.GzipFile(
@@ -176,8 +179,7 @@ def _write_tar(path: Path, top: str, files: Mapping[str, Source]) -> Path:
                 info = tarfile.TarInfo(f"{top}/{name}")
                 info.size = len(data)
                 info.mtime = mtime
-                executable = isinstance(source, Path) and os.access(source, os.X_OK)
-                info.mode = 0o755 if executable else 0o644
+                info.mode = 0o644  # as maturin: no file of an sdist is executable
                 info.uid = info.gid = 0
                 info.uname = info.gname = ""
                 tar.addfile(info, io.BytesIO(data))
