@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 from typing import Callable, Dict, Tuple
 
@@ -375,6 +376,55 @@ def test_inherited_fields_are_inlined_when_the_workspace_root_stays_outside(
         "lib": "0.7.0",
         "util": "0.7.0",
     }
+
+
+@pytest.mark.slow
+def test_python_source_outside_the_pyproject_folder_is_packed_and_rewritten(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "project"
+    crate = root / "crate"
+    _write(
+        crate / "Cargo.toml",
+        '[package]\nname = "outside"\nversion = "0.2.0"\nedition = "2021"\n\n[dependencies]\n',
+    )
+    _write(crate / "src/main.rs", 'fn main() {\n    println!("outside");\n}\n')
+    _write(
+        crate / "pyproject.toml",
+        _PYPROJECT.format(name="outside").replace('"cffi"', '"bin"')
+        + 'python-source = "../python"\nmodule-name = "outside_pkg"\n',
+    )
+    _write(root / "python/outside_pkg/__init__.py", "ANSWER = 42\n")
+    _write(root / "python/outside_pkg/sub/data.txt", "data\n")
+    subprocess.run(
+        ["cargo", "generate-lockfile", "--offline"], cwd=crate, check=True, capture_output=True
+    )
+    sdist = build_sdist(cwd=crate, out_dir=tmp_path / "dist")
+    files = _tar_files(sdist)
+    assert {"crate/Cargo.toml", "crate/src/main.rs", "python/outside_pkg/__init__.py"} <= set(files)
+    assert "python/outside_pkg/sub/data.txt" in files
+    maturin_cfg = _toml(files["pyproject.toml"])["tool"]["maturin"]
+    assert (maturin_cfg["manifest-path"], maturin_cfg["python-source"]) == (
+        "crate/Cargo.toml",
+        "python",
+    )
+    theirs_dir = tmp_path / "maturin"
+    theirs = _maturin_sdist(crate, theirs_dir)
+    assert set(files) == set(theirs)
+    _assert_same_contents(files, theirs)
+    assert _tar_members(sdist) == _tar_members(next(theirs_dir.glob("*.tar.gz")))
+    # the wheel built from the unpacked sdist carries the package (so does ours from the tree)
+    top = _unpack(sdist, tmp_path / "unpacked")
+    for where in (top, crate):
+        (wheel,) = build(
+            cwd=where,
+            out_dir=tmp_path / "wheels" / where.name,
+            target_dir=TARGET,
+            compatibility="linux",
+            quiet=True,
+        )
+        with zipfile.ZipFile(wheel.path) as zf:
+            assert "outside_pkg/__init__.py" in zf.namelist()
 
 
 # --- bad input: one clear sentence, non-zero exit, nothing written --------------------------
