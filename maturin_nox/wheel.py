@@ -216,10 +216,11 @@ class WheelWriter:
         return "\n".join(lines) + "\n"
 
     def _ordered(self) -> list[str]:
-        # Payload first, then dist-info, RECORD last: the order pip and maturin use.
+        # maturin's order: the payload, then the dist-info, each sorted by path component
+        # ("pkg/x" before "pkg-1.0.data/y", where a plain sort puts "-" first), RECORD last.
         prefix = self.dist_info + "/"
         record = prefix + "RECORD"
-        names = sorted(n for n in self._entries if n != record)
+        names = sorted((n for n in self._entries if n != record), key=_components)
         return [n for n in names if not n.startswith(prefix)] + [
             n for n in names if n.startswith(prefix)
         ]
@@ -236,12 +237,16 @@ class WheelWriter:
             with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(
                 raw, "w", compression=zipfile.ZIP_DEFLATED
             ) as zf:
+                rows: list[list[str]] = []
                 for index, arcname in enumerate(self._ordered()):
                     if index == 1:
                         faults.point("build:writing")
                     data, executable = self._entries[arcname]
                     zf.writestr(_zipinfo(arcname, date_time, executable), data)
-                    writer.writerow([arcname, record_hash(data), str(len(data))])
+                    rows.append([arcname, record_hash(data), str(len(data))])
+                # RECORD lists every file by path component (dist-info among the rest), as maturin
+                rows.sort(key=lambda row: _components(row[0]))
+                writer.writerows(rows)
                 record_name = f"{self.dist_info}/RECORD"
                 writer.writerow([record_name, "", ""])
                 zf.writestr(_zipinfo(record_name, date_time, False), record.getvalue())
@@ -251,6 +256,11 @@ class WheelWriter:
             Path(tmp).unlink(missing_ok=True)
             raise
         return self.path
+
+
+def _components(arcname: str) -> list[str]:
+    """The sort key of a path as maturin (Rust's ``PathBuf``) orders them: by component."""
+    return arcname.split("/")
 
 
 def write_payload(payload: WheelPayload, out_dir: Union[str, Path]) -> Path:

@@ -127,6 +127,11 @@ def test_same_wheel_as_maturin(crate: str, wheel_builder, maturin_target, tmp_pa
     assert ours.name == theirs.name
     a, b = _contents(ours), _contents(theirs)
     assert _comparable(list(a)) == _comparable(list(b))
+    # the same order in the archive and in RECORD (maturin sorts by path component)
+    assert list(a) == list(b)
+    record = next(n for n in a if n.endswith(".dist-info/RECORD"))
+    rows = lambda data: [line.split(",")[0] for line in data.decode().splitlines()]  # noqa: E731
+    assert rows(a[record]) == rows(b[record])
     parse = email.parser.BytesParser().parsebytes
     dist_info = next(n for n in a if n.endswith(".dist-info/METADATA"))
     ma, mb = parse(a[dist_info]), parse(b[dist_info])
