@@ -69,6 +69,7 @@ class Project:
     features: Tuple[str, ...]
     all_features: bool
     no_default_features: bool
+    metadata_platform: Optional[str] = None  # the triple `cargo metadata` was filtered by
 
     @property
     def name(self) -> str:
@@ -207,13 +208,14 @@ def load_project(
     all_features = all_features or config.all_features
     no_default_features = no_default_features or config.no_default_features
     flags = _cargo_flags(config)
+    platform = config.target or cargo.host_triple()
     meta = cargo.metadata(
         manifest,
         features=all_feats,
         all_features=all_features,
         no_default_features=no_default_features,
         flags=flags,
-        filter_platform=config.target or cargo.host_triple(),
+        filter_platform=platform,
     )
     package = _find_package(meta, manifest)
     raw_manifest = load_toml(manifest)
@@ -239,6 +241,7 @@ def load_project(
         features=all_feats,
         all_features=all_features,
         no_default_features=no_default_features,
+        metadata_platform=platform,
     )
 
 

@@ -1,26 +1,44 @@
 """A CycloneDX 1.5 SBOM of the crate's Rust dependency tree (PEP 770), as
 maturin 1.16 puts into ``.dist-info/sboms/<crate>.cyclonedx.json``.
 
-Built from the ``cargo metadata`` the project already holds and Cargo.lock's
-checksums; deterministic (no timestamp unless ``SOURCE_DATE_EPOCH`` is set,
-a serial number derived from the crate's name and version).
+The components are maturin's: the graph of ``cargo metadata`` *not* filtered by
+platform (maturin filters only for an explicit ``--target``), so dependencies of
+other platforms (``portable-atomic``, ``windows-sys``, ...) are listed too. The
+project's own metadata is filtered by the host, which is right for deciding the
+bindings; the unfiltered graph is read once more and kept in the target folder
+while Cargo.lock, the cargo arguments and every local package's manifest stay
+the same, so a no-op build runs no second ``cargo metadata``. Checksums come from
+Cargo.lock. Deterministic: no timestamp unless ``SOURCE_DATE_EPOCH`` is set, a
+serial number derived from the crate's package id.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Set
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
 
+from . import cargo
+from .atomic import write_text_atomic
 from .toml import load_toml
 
 if TYPE_CHECKING:
     from .project import Project
 
-__all__ = ["rust_sbom", "sbom_filename"]
+__all__ = ["rust_sbom", "sbom_filename", "sbom_metadata"]
+
+log = logging.getLogger("maturin_nox")
+
+# What the cached graph keeps of `cargo metadata`: enough for the SBOM, small on disk.
+_PACKAGE_KEYS = (
+    "id", "name", "version", "authors", "description", "license", "documentation",
+    "homepage", "repository", "links", "source", "manifest_path",
+)  # fmt: skip
 
 
 def sbom_filename(project: Project) -> str:
@@ -38,6 +56,13 @@ def _checksums(workspace_root: Path) -> Dict[str, str]:
         for p in data.get("package", [])
         if isinstance(p, dict) and "checksum" in p
     }
+
+
+def _spdx(expression: str) -> str:
+    """A license as cargo-cyclonedx writes it: cargo's old ``MIT/Apache-2.0`` means OR."""
+    if "/" in expression:
+        return " OR ".join(part.strip() for part in expression.split("/"))
+    return expression
 
 
 def _purl(package: Mapping[str, Any], root: Path) -> str:
@@ -63,7 +88,7 @@ def _component(
     if checksum:
         comp["hashes"] = [{"alg": "SHA-256", "content": checksum}]
     if package.get("license"):
-        comp["licenses"] = [{"expression": package["license"]}]
+        comp["licenses"] = [{"expression": _spdx(str(package["license"]))}]
     comp["purl"] = _purl(package, root)
     refs = [
         (kind, package.get(key))
@@ -81,9 +106,73 @@ def _component(
     return comp
 
 
-def rust_sbom(project: Project) -> str:
-    """The SBOM's JSON text."""
-    meta = project.cargo_metadata
+def sbom_metadata(project: Project) -> Mapping[str, Any]:
+    """The dependency graph maturin's SBOM lists: unfiltered, unless the project's metadata
+    was filtered by an explicit target other than the host (then that)."""
+    if project.metadata_platform not in (None, cargo.host_triple()):
+        return project.cargo_metadata
+    args = [*project.features, str(project.all_features), str(project.no_default_features)]
+    args += project.cargo_flags()
+    lock = project.workspace_root / "Cargo.lock"
+    digest = hashlib.sha256(str(project.manifest_path).encode()).hexdigest()[:16]
+    cache = project.target_directory / "maturin-nox" / f"sbom-graph-{digest}.json"
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached["args"] == args and cached["lock"] == _file_digest(lock):
+            if all(_stat(Path(m)) == st for m, st in cached["manifests"].items()):
+                return cached["metadata"]  # type: ignore[no-any-return]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    meta = cargo.metadata(
+        project.manifest_path,
+        features=project.features,
+        all_features=project.all_features,
+        no_default_features=project.no_default_features,
+        flags=project.cargo_flags(),
+    )
+    slim = {
+        "packages": [{k: p.get(k) for k in _PACKAGE_KEYS} for p in meta.get("packages", [])],
+        "resolve": {
+            "nodes": [
+                {"id": n["id"], "deps": n.get("deps", [])}
+                for n in (meta.get("resolve") or {}).get("nodes", [])
+            ]
+        },
+    }
+    # every local manifest (other platforms' path dependencies too): a change to one shows
+    manifests = {p["manifest_path"] for p in meta.get("packages", []) if p.get("source") is None}
+    manifests |= {str(project.manifest_path), str(project.workspace_root / "Cargo.toml")}
+    record = {
+        "args": args,
+        "lock": _file_digest(lock),
+        "manifests": {m: _stat(Path(m)) for m in sorted(manifests)},
+        "metadata": slim,
+    }
+    try:
+        write_text_atomic(cache, json.dumps(record))
+    except OSError as exc:  # a read-only target folder only costs the next build a call
+        log.debug(f"Cannot keep the SBOM's dependency graph in {cache}: {exc}")
+    return slim
+
+
+def _file_digest(path: Path) -> Optional[str]:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _stat(path: Path) -> Optional[List[int]]:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def rust_sbom(project: Project, graph: Optional[Mapping[str, Any]] = None) -> str:
+    """The SBOM's JSON text (from ``graph``, by default :func:`sbom_metadata`)."""
+    meta = graph if graph is not None else sbom_metadata(project)
     packages = {p["id"]: p for p in meta.get("packages", [])}
     nodes = {n["id"]: n for n in (meta.get("resolve") or {}).get("nodes", [])}
     root_id = project.package["id"]
@@ -113,9 +202,7 @@ def rust_sbom(project: Project) -> str:
     root = project.manifest_path.parent
     components: List[Dict[str, Any]] = [
         _component(packages[i], "required" if i in required else "excluded", sums, root)
-        for i in sorted(
-            needed - {root_id}, key=lambda i: (packages[i]["name"], packages[i]["version"])
-        )
+        for i in sorted(needed - {root_id})  # by package id, as maturin orders them
         if i in packages
     ]
     dependencies = [
@@ -131,16 +218,27 @@ def rust_sbom(project: Project) -> str:
                 else {}
             ),
         }
-        for i in [root_id, *sorted(needed - {root_id})]
+        for i in sorted(needed)  # the crate among the rest, by package id, as maturin
         if i in nodes
     ]
     main = _component(packages[root_id], "required", sums, root)
+    targets = _targets(project, main)
+    if any(t["type"] == "application" for t in targets):
+        main["type"] = "application"
+    if targets:
+        main["components"] = targets
     metadata: Dict[str, Any] = {}
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
         metadata["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch)))
     metadata["tools"] = [{"vendor": "maturin-nox", "name": "maturin-nox"}]
+    authors = [_person(a) for a in packages[root_id].get("authors") or []]
+    if authors:
+        metadata["authors"] = authors
     metadata["component"] = main
+    # the graph is every platform's (see sbom_metadata), as cargo-cyclonedx records it
+    if graph is None and project.metadata_platform in (None, cargo.host_triple()):
+        metadata["properties"] = [{"name": "cdx:rustc:sbom:target:all_targets", "value": "true"}]
     bom: Dict[str, Any] = {
         "bomFormat": "CycloneDX",
         "specVersion": "1.5",
@@ -151,6 +249,47 @@ def rust_sbom(project: Project) -> str:
         "dependencies": dependencies,
     }
     return json.dumps(bom, indent=2) + "\n"
+
+
+_LIB_KINDS = {"lib", "rlib", "dylib", "cdylib", "staticlib"}
+
+
+def _targets(project: Project, main: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """The crate's library and binaries, as components of the crate (as cargo-cyclonedx)."""
+    out: List[Dict[str, Any]] = []
+    folder = project.manifest_path.parent
+    for target in project.package.get("targets", []):
+        kinds = set(target.get("kind", []))
+        if "bin" in kinds:
+            kind = "application"
+        elif kinds & _LIB_KINDS:
+            kind = "library"
+        else:
+            continue
+        src = Path(str(target.get("src_path", "")))
+        try:
+            rel = src.relative_to(folder).as_posix()
+        except ValueError:
+            rel = src.as_posix()
+        out.append(
+            {
+                "type": kind,
+                "bom-ref": f"{main['bom-ref']} bin-target-{len(out)}",
+                "name": target.get("name"),
+                "version": main["version"],
+                "purl": f"{main['purl']}#{rel}",
+            }
+        )
+    return out
+
+
+def _person(author: str) -> Dict[str, str]:
+    """``"Name <mail>"`` as a CycloneDX organizational contact."""
+    name, _, rest = author.partition("<")
+    person = {"name": name.strip()}
+    if rest.rstrip().endswith(">"):
+        person["email"] = rest.rstrip()[:-1].strip()
+    return person
 
 
 def custom_sboms(project: Project) -> Dict[str, Path]:

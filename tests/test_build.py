@@ -5,6 +5,7 @@ temporary folder, and compared with what maturin builds from the same crate."""
 from __future__ import annotations
 
 import email.parser
+import json
 import os
 import subprocess
 import zipfile
@@ -143,6 +144,15 @@ def test_same_wheel_as_maturin(crate: str, wheel_builder, maturin_target, tmp_pa
     wheel_file = next(n for n in a if n.endswith(".dist-info/WHEEL"))
     tags = lambda text: sorted(ln for ln in text.decode().splitlines() if ln.startswith(("Tag", "Root")))  # noqa: E731
     assert tags(a[wheel_file]) == tags(b[wheel_file])
+    # the SBOM lists maturin's components (every platform's dependencies) in maturin's order;
+    # only the tool, the timestamp and the (random, in maturin) serial number differ
+    (sbom,) = [n for n in a if "/sboms/" in n]
+    ours_sbom, theirs_sbom = json.loads(a[sbom]), json.loads(b[sbom])
+    for doc in (ours_sbom, theirs_sbom):
+        doc.pop("serialNumber")
+        for key in ("timestamp", "tools"):
+            doc["metadata"].pop(key, None)
+    assert ours_sbom == theirs_sbom
 
 
 def test_unchanged_inputs_reuse_the_wheel_and_a_python_edit_rebuilds_it(
