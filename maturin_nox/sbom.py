@@ -115,7 +115,7 @@ def sbom_metadata(project: Project) -> Mapping[str, Any]:
     args += project.cargo_flags()
     lock = project.workspace_root / "Cargo.lock"
     digest = hashlib.sha256(str(project.manifest_path).encode()).hexdigest()[:16]
-    cache = project.target_directory / "maturin-nox" / f"sbom-graph-{digest}.json"
+    cache = project.target_directory / "maturin-nox-cache" / f"sbom-graph-{digest}.json"
     try:
         cached = json.loads(cache.read_text(encoding="utf-8"))
         if cached["args"] == args and cached["lock"] == _file_digest(lock):
