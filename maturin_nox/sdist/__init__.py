@@ -6,10 +6,10 @@ pyproject.toml, every path dependency and the Python sources, so the relative
 ``path = "../dep"`` entries of the manifests still work once unpacked. The
 pyproject.toml always sits at the top of the archive (with ``manifest-path``
 rewritten when it moved), beside ``PKG-INFO``. Each crate contributes what
-``cargo package --list --allow-dirty`` lists; manifests are rewritten only when
-their meaning must change (workspace members pruned, a readme or license file
-copied beside the manifest, workspace-inherited fields inlined when the
-workspace root stays outside the archive).
+``cargo package --list --allow-dirty`` lists; its manifest is edited in place as
+maturin edits it (readme and license file beside the manifest, workspace members
+pruned, targets whose files stay out dropped, workspace-inherited fields inlined
+when the workspace root stays outside the archive): see :mod:`.manifests`.
 """
 
 from __future__ import annotations
