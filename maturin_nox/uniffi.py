@@ -174,6 +174,7 @@ def _glue_key(cmd: List[str], cwd: Path, config: Path, cdylib_path: Path) -> str
         tool_stat = Path(cmd[0]).stat()
         tool = [tool_stat.st_size, tool_stat.st_mtime_ns]
     inputs = {
+        "format": 2,  # 2: modules in the folder's order (1 sorted them)
         "cmd": cmd,
         "cwd": str(cwd),
         "library": [str(cdylib_path), st.st_size, st.st_mtime_ns],
