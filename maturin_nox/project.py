@@ -366,9 +366,10 @@ def _detected_kind(package: Mapping[str, Any], found: Optional[str], manifest: P
     if "bin" in crate_types:
         return "bin"
     raise ProjectError(
-        f"{manifest} has no cdylib library, no binary and no pyo3, pyo3-ffi, cpython or uniffi "
-        'dependency, so its bindings cannot be detected; add crate-type = ["cdylib"] to its '
-        "[lib], or name the bindings with tool.maturin.bindings or -b/--bindings.",
+        f"{manifest} has no cdylib library, no binary and none of pyo3, pyo3-ffi, cpython or "
+        "uniffi among its enabled dependencies, so its bindings cannot be detected; add "
+        'crate-type = ["cdylib"] to its [lib], or name the bindings with tool.maturin.bindings '
+        "or -b/--bindings.",
         manifest,
     )
 
