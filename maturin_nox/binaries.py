@@ -26,7 +26,8 @@ def links_python(project: Project) -> bool:
     meta = getattr(project, "cargo_metadata", None)  # stand-in projects in unit tests have none
     if not meta:
         return False
-    deps = reachable_dependencies(meta, str(project.package["id"]))
+    filtered = getattr(project, "metadata_platform", None) is not None
+    deps = reachable_dependencies(meta, str(project.package["id"]), filtered=filtered)
     return "pyo3" in deps or "pyo3-ffi" in deps
 
 

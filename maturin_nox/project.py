@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from . import cargo
+from .cfg import platform_applies
 from .config import BINDINGS, MaturinConfig
 from .errors import ConfigError, ProjectError
 from .metadata import CoreMetadata, resolve_metadata
@@ -69,7 +70,7 @@ class Project:
     features: Tuple[str, ...]
     all_features: bool
     no_default_features: bool
-    metadata_platform: Optional[str] = None  # the triple `cargo metadata` was filtered by
+    metadata_platform: Optional[str] = None  # the triple `cargo metadata` was filtered by, if any
 
     @property
     def name(self) -> str:
@@ -208,7 +209,9 @@ def load_project(
     all_features = all_features or config.all_features
     no_default_features = no_default_features or config.no_default_features
     flags = _cargo_flags(config)
-    platform = config.target or cargo.host_triple()
+    # As maturin: every platform's graph unless a target is named (the SBOM lists it all);
+    # which dependencies count for this build is decided by reachable_dependencies.
+    platform = config.target or None
     meta = cargo.metadata(
         manifest,
         features=all_feats,
@@ -220,7 +223,7 @@ def load_project(
     package = _find_package(meta, manifest)
     raw_manifest = load_toml(manifest)
     detected = _detect_bindings(
-        meta, package, bindings or config.bindings, manifest, pyproject_path
+        meta, package, bindings or config.bindings, manifest, pyproject_path, platform is not None
     )
     module_name = _module_name(
         config, raw_manifest, pyproject, package, detected.kind, manifest, pyproject_path
@@ -272,8 +275,14 @@ def _find_package(meta: Mapping[str, Any], manifest: Path) -> Mapping[str, Any]:
     )
 
 
-def reachable_dependencies(meta: Mapping[str, Any], root_id: str) -> Dict[str, Mapping[str, Any]]:
-    """The resolve nodes reachable from the crate through normal dependencies, by package name."""
+def reachable_dependencies(
+    meta: Mapping[str, Any], root_id: str, *, filtered: bool = False
+) -> Dict[str, Mapping[str, Any]]:
+    """The resolve nodes reachable from the crate through normal dependencies, by package name.
+
+    Unless ``meta`` is already ``filtered`` by platform, a dependency declared for other
+    platforms (``[target.'cfg(windows)'.dependencies]``) is not followed: it is not part of
+    a build here, as ``cargo metadata --filter-platform`` would leave it out."""
     resolve = meta.get("resolve") or {}
     nodes = {n["id"]: n for n in resolve.get("nodes", [])}
     names = {p["id"]: p["name"] for p in meta.get("packages", [])}
@@ -287,8 +296,11 @@ def reachable_dependencies(meta: Mapping[str, Any], root_id: str) -> Dict[str, M
         seen.add(node_id)
         out.setdefault(names.get(node_id, ""), nodes[node_id])
         for dep in nodes[node_id].get("deps", []):
-            kinds = [k.get("kind") for k in dep.get("dep_kinds", [{"kind": None}])]
-            if None in kinds:
+            kinds = dep.get("dep_kinds", [{"kind": None}])
+            if any(
+                k.get("kind") is None and (filtered or platform_applies(k.get("target")))
+                for k in kinds
+            ):
                 stack.append(dep["pkg"])
     return out
 
@@ -311,8 +323,9 @@ def _detect_bindings(
     requested: Optional[str],
     manifest: Path,
     pyproject_path: Optional[Path],
+    filtered: bool,
 ) -> Bindings:
-    deps = reachable_dependencies(meta, package["id"])
+    deps = reachable_dependencies(meta, package["id"], filtered=filtered)
     has_lib = _lib_target(package) is not None
     has_bin = any("bin" in t.get("kind", []) for t in package.get("targets", []))
     found = next((kind for crate, kind in _BINDING_CRATES if crate in deps), None)
@@ -355,7 +368,13 @@ def _detected_kind(package: Mapping[str, Any], found: Optional[str], manifest: P
     binaries; a crate with none of these is refused, as maturin refuses it."""
     crate_types: Set[str] = set()
     for target in package.get("targets", []):
-        if not set(target.get("kind", [])) & {"bench", "custom-build", "example", "proc-macro", "test"}:
+        if not set(target.get("kind", [])) & {
+            "bench",
+            "custom-build",
+            "example",
+            "proc-macro",
+            "test",
+        }:
             crate_types.update(target.get("crate_types", target.get("kind", [])))
     if found is not None and found != "uniffi":
         return "bin" if "cdylib" not in crate_types and "bin" in crate_types else found

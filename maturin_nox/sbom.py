@@ -1,44 +1,30 @@
 """A CycloneDX 1.5 SBOM of the crate's Rust dependency tree (PEP 770), as
 maturin 1.16 puts into ``.dist-info/sboms/<crate>.cyclonedx.json``.
 
-The components are maturin's: the graph of ``cargo metadata`` *not* filtered by
-platform (maturin filters only for an explicit ``--target``), so dependencies of
-other platforms (``portable-atomic``, ``windows-sys``, ...) are listed too. The
-project's own metadata is filtered by the host, which is right for deciding the
-bindings; the unfiltered graph is read once more and kept in the target folder
-while Cargo.lock, the cargo arguments and every local package's manifest stay
-the same, so a no-op build runs no second ``cargo metadata``. Checksums come from
+The components are maturin's: the graph of the project's ``cargo metadata``, which
+is read, as maturin reads it, without ``--filter-platform`` unless a target is
+named, so dependencies of other platforms (``portable-atomic``, ``windows-sys``,
+...) are listed too (what counts for the build itself is decided by
+:func:`maturin_nox.project.reachable_dependencies`). Checksums come from
 Cargo.lock. Deterministic: no timestamp unless ``SOURCE_DATE_EPOCH`` is set, a
 serial number derived from the crate's package id.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
 import os
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Set
 
-from . import cargo
-from .atomic import write_text_atomic
 from .toml import load_toml
 
 if TYPE_CHECKING:
     from .project import Project
 
-__all__ = ["rust_sbom", "sbom_filename", "sbom_metadata"]
-
-log = logging.getLogger("maturin_nox")
-
-# What the cached graph keeps of `cargo metadata`: enough for the SBOM, small on disk.
-_PACKAGE_KEYS = (
-    "id", "name", "version", "authors", "description", "license", "documentation",
-    "homepage", "repository", "links", "source", "manifest_path",
-)  # fmt: skip
+__all__ = ["rust_sbom", "sbom_filename"]
 
 
 def sbom_filename(project: Project) -> str:
@@ -65,16 +51,20 @@ def _spdx(expression: str) -> str:
     return expression
 
 
-def _purl(package: Mapping[str, Any], root: Path) -> str:
+def _purl(package: Mapping[str, Any], root: Path, workspace: Path) -> str:
+    """A local package's purl points at its folder: relative to the crate inside the
+    workspace, absolute outside it (as cargo-cyclonedx writes it)."""
     base = f"pkg:cargo/{package['name']}@{package['version']}"
     if package.get("source") is None:
-        rel = os.path.relpath(Path(package["manifest_path"]).parent, root)
-        return f"{base}?download_url=file://{rel}"
+        folder = Path(package["manifest_path"]).parent
+        inside = folder == workspace or workspace in folder.parents
+        where = os.path.relpath(folder, root) if inside else folder.as_posix()
+        return f"{base}?download_url=file://{where}"
     return base
 
 
 def _component(
-    package: Mapping[str, Any], scope: str, sums: Dict[str, str], root: Path
+    package: Mapping[str, Any], scope: str, sums: Dict[str, str], root: Path, workspace: Path
 ) -> Dict[str, Any]:
     comp: Dict[str, Any] = {"type": "library", "bom-ref": package["id"]}
     if package.get("authors"):
@@ -89,7 +79,7 @@ def _component(
         comp["hashes"] = [{"alg": "SHA-256", "content": checksum}]
     if package.get("license"):
         comp["licenses"] = [{"expression": _spdx(str(package["license"]))}]
-    comp["purl"] = _purl(package, root)
+    comp["purl"] = _purl(package, root, workspace)
     refs = [
         (kind, package.get(key))
         for kind, key in (
@@ -106,73 +96,9 @@ def _component(
     return comp
 
 
-def sbom_metadata(project: Project) -> Mapping[str, Any]:
-    """The dependency graph maturin's SBOM lists: unfiltered, unless the project's metadata
-    was filtered by an explicit target other than the host (then that)."""
-    if project.metadata_platform not in (None, cargo.host_triple()):
-        return project.cargo_metadata
-    args = [*project.features, str(project.all_features), str(project.no_default_features)]
-    args += project.cargo_flags()
-    lock = project.workspace_root / "Cargo.lock"
-    digest = hashlib.sha256(str(project.manifest_path).encode()).hexdigest()[:16]
-    cache = project.target_directory / "maturin-nox-cache" / f"sbom-graph-{digest}.json"
-    try:
-        cached = json.loads(cache.read_text(encoding="utf-8"))
-        if cached["args"] == args and cached["lock"] == _file_digest(lock):
-            if all(_stat(Path(m)) == st for m, st in cached["manifests"].items()):
-                return cached["metadata"]  # type: ignore[no-any-return]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    meta = cargo.metadata(
-        project.manifest_path,
-        features=project.features,
-        all_features=project.all_features,
-        no_default_features=project.no_default_features,
-        flags=project.cargo_flags(),
-    )
-    slim = {
-        "packages": [{k: p.get(k) for k in _PACKAGE_KEYS} for p in meta.get("packages", [])],
-        "resolve": {
-            "nodes": [
-                {"id": n["id"], "deps": n.get("deps", [])}
-                for n in (meta.get("resolve") or {}).get("nodes", [])
-            ]
-        },
-    }
-    # every local manifest (other platforms' path dependencies too): a change to one shows
-    manifests = {p["manifest_path"] for p in meta.get("packages", []) if p.get("source") is None}
-    manifests |= {str(project.manifest_path), str(project.workspace_root / "Cargo.toml")}
-    record = {
-        "args": args,
-        "lock": _file_digest(lock),
-        "manifests": {m: _stat(Path(m)) for m in sorted(manifests)},
-        "metadata": slim,
-    }
-    try:
-        write_text_atomic(cache, json.dumps(record))
-    except OSError as exc:  # a read-only target folder only costs the next build a call
-        log.debug(f"Cannot keep the SBOM's dependency graph in {cache}: {exc}")
-    return slim
-
-
-def _file_digest(path: Path) -> Optional[str]:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
-def _stat(path: Path) -> Optional[List[int]]:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return [st.st_mtime_ns, st.st_size]
-
-
-def rust_sbom(project: Project, graph: Optional[Mapping[str, Any]] = None) -> str:
-    """The SBOM's JSON text (from ``graph``, by default :func:`sbom_metadata`)."""
-    meta = graph if graph is not None else sbom_metadata(project)
+def rust_sbom(project: Project) -> str:
+    """The SBOM's JSON text."""
+    meta = project.cargo_metadata
     packages = {p["id"]: p for p in meta.get("packages", [])}
     nodes = {n["id"]: n for n in (meta.get("resolve") or {}).get("nodes", [])}
     root_id = project.package["id"]
@@ -200,8 +126,9 @@ def rust_sbom(project: Project, graph: Optional[Mapping[str, Any]] = None) -> st
                 stack.append(dep["pkg"])
     sums = _checksums(project.workspace_root)
     root = project.manifest_path.parent
+    ws = project.workspace_root
     components: List[Dict[str, Any]] = [
-        _component(packages[i], "required" if i in required else "excluded", sums, root)
+        _component(packages[i], "required" if i in required else "excluded", sums, root, ws)
         for i in sorted(needed - {root_id})  # by package id, as maturin orders them
         if i in packages
     ]
@@ -210,8 +137,14 @@ def rust_sbom(project: Project, graph: Optional[Mapping[str, Any]] = None) -> st
             "ref": i,
             **(
                 {
-                    "dependsOn": sorted(
-                        {d["pkg"] for d in nodes[i].get("deps", []) if d["pkg"] in needed}
+                    # cargo's order (by package name, then version), as maturin lists them
+                    "dependsOn": list(
+                        dict.fromkeys(
+                            d
+                            for d in nodes[i].get("dependencies")
+                            or [dep["pkg"] for dep in nodes[i].get("deps", [])]
+                            if d in needed
+                        )
                     )
                 }
                 if nodes[i].get("deps")
@@ -221,7 +154,7 @@ def rust_sbom(project: Project, graph: Optional[Mapping[str, Any]] = None) -> st
         for i in sorted(needed)  # the crate among the rest, by package id, as maturin
         if i in nodes
     ]
-    main = _component(packages[root_id], "required", sums, root)
+    main = _component(packages[root_id], "required", sums, root, ws)
     targets = _targets(project, main)
     if any(t["type"] == "application" for t in targets):
         main["type"] = "application"
@@ -236,8 +169,8 @@ def rust_sbom(project: Project, graph: Optional[Mapping[str, Any]] = None) -> st
     if authors:
         metadata["authors"] = authors
     metadata["component"] = main
-    # the graph is every platform's (see sbom_metadata), as cargo-cyclonedx records it
-    if graph is None and project.metadata_platform in (None, cargo.host_triple()):
+    # the graph is every platform's (no --filter-platform), as cargo-cyclonedx records it
+    if project.metadata_platform is None:
         metadata["properties"] = [{"name": "cdx:rustc:sbom:target:all_targets", "value": "true"}]
     bom: Dict[str, Any] = {
         "bomFormat": "CycloneDX",

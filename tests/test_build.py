@@ -120,7 +120,8 @@ def _comparable(names: List[str]) -> List[str]:
 
 
 @pytest.mark.parametrize(
-    "crate", ["pyo3-pure", "pyo3-mixed", "pyo3-abi3", "pyo3-workspace", "pyo3-ffi-pure", "with-data"]
+    "crate",
+    ["pyo3-pure", "pyo3-mixed", "pyo3-abi3", "pyo3-workspace", "pyo3-ffi-pure", "with-data", "sdist-path-dep"],
 )
 def test_same_wheel_as_maturin(crate: str, wheel_builder, maturin_target, tmp_path: Path) -> None:
     ours = wheel_builder(crate, ("3.12",))[0].path

@@ -1,22 +1,22 @@
-"""The Rust SBOM: maturin's components (every platform's dependencies, from cargo metadata
-without --filter-platform), while the project's own metadata stays filtered by the host;
-the unfiltered graph is read once and kept until its inputs change."""
+"""The Rust SBOM lists maturin's components (every platform's dependencies: cargo metadata
+without --filter-platform), while what counts for the build (the bindings) is decided for
+this platform, from the same single cargo metadata call."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import CRATES
 
-from maturin_nox import cargo
-from maturin_nox.project import load_project
+from maturin_nox import cfg
+from maturin_nox.cfg import platform_applies
+from maturin_nox.project import load_project, reachable_dependencies
 from maturin_nox.sbom import rust_sbom
-
-pytestmark = pytest.mark.slow  # cargo metadata
 
 
 def _copy(crate: str, dest: Path) -> Path:
@@ -24,48 +24,57 @@ def _copy(crate: str, dest: Path) -> Path:
     return dest
 
 
-def _no_cargo(*args: Any, **kwargs: Any) -> Any:
-    raise AssertionError("cargo metadata ran again")
-
-
-def test_sbom_lists_other_platforms_dependencies_and_reuses_the_graph(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    crate = _copy("pyo3-pure", tmp_path / "crate")
-    monkeypatch.setenv("CARGO_TARGET_DIR", str(tmp_path / "target"))
-    project = load_project(cwd=crate)
-    host_view = {p["name"] for p in project.cargo_metadata["packages"]}
+@pytest.mark.slow  # cargo metadata
+def test_sbom_lists_other_platforms_dependencies_the_build_does_not_use(tmp_path: Path) -> None:
+    project = load_project(cwd=_copy("pyo3-pure", tmp_path / "crate"))
+    assert project.metadata_platform is None  # no target named: maturin's unfiltered graph
+    used = reachable_dependencies(project.cargo_metadata, project.package["id"])
     sbom = json.loads(rust_sbom(project))
     listed = {c["name"] for c in sbom["components"]}
     # pyo3 needs portable-atomic only where 64-bit atomics are missing: not on this host,
-    # so bindings detection never sees it, but maturin's SBOM lists it
-    assert "portable-atomic" in listed and "portable-atomic" not in host_view
-    assert host_view - {project.crate_name} <= listed
+    # so the build never uses it, but maturin's SBOM lists it
+    assert "portable-atomic" in listed and "portable-atomic" not in used
+    assert set(used) - {project.crate_name} <= listed
     refs = [c["bom-ref"] for c in sbom["components"]]
     assert refs == sorted(refs)
     assert sbom["metadata"]["properties"] == [
         {"name": "cdx:rustc:sbom:target:all_targets", "value": "true"}
     ]
-    monkeypatch.setattr(cargo, "metadata", _no_cargo)
-    assert json.loads(rust_sbom(project)) == sbom  # nothing changed: no second cargo call
-    manifest = crate / "Cargo.toml"
-    manifest.write_text(manifest.read_text().replace("edition", "# touched\nedition", 1))
-    with pytest.raises(AssertionError, match="ran again"):
-        rust_sbom(project)
+    # metadata filtered by a named target is listed as it is, with no all-targets claim
+    filtered = dataclasses.replace(project, metadata_platform="x86_64-unknown-linux-gnu")
+    assert "properties" not in json.loads(rust_sbom(filtered))["metadata"]
 
 
-def test_an_explicit_target_keeps_the_projects_filtered_graph(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.slow  # cargo metadata
+def test_a_bindings_crate_for_another_platform_does_not_decide_the_bindings(
+    tmp_path: Path,
 ) -> None:
-    import dataclasses
-
-    crate = _copy("pyo3-pure", tmp_path / "crate")
-    monkeypatch.setenv("CARGO_TARGET_DIR", str(tmp_path / "target"))
+    crate = tmp_path / "crate"
+    (crate / "src").mkdir(parents=True)
+    (crate / "Cargo.toml").write_text(
+        '[package]\nname = "winonly"\nversion = "0.1.0"\nedition = "2021"\n\n'
+        '[lib]\ncrate-type = ["cdylib"]\n\n'
+        "[target.'cfg(windows)'.dependencies]\npyo3 = \"=0.23.5\"\n"
+    )
+    (crate / "src" / "lib.rs").write_text("")
+    shutil.copy(CRATES / "pyo3-pure" / "Cargo.lock", crate / "Cargo.lock")
+    subprocess.run(["cargo", "metadata", "--offline", "--format-version", "1"], cwd=crate,
+                   check=True, capture_output=True)  # fmt: skip
     project = load_project(cwd=crate)
-    other = dataclasses.replace(project, metadata_platform="aarch64-unknown-linux-gnu")
-    monkeypatch.setattr(cargo, "metadata", _no_cargo)
-    sbom = json.loads(rust_sbom(other))
-    assert {c["name"] for c in sbom["components"]} == {
-        p["name"] for p in project.cargo_metadata["packages"]
-    } - {project.crate_name}
-    assert "properties" not in sbom["metadata"]
+    assert project.bindings.kind == "cffi"  # pyo3 is a Windows-only dependency here
+    assert "pyo3" in {p["name"] for p in project.cargo_metadata["packages"]}
+    assert "pyo3" in {c["name"] for c in json.loads(rust_sbom(project))["components"]}
+
+
+def test_cfg_expressions_are_evaluated_as_cargo_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = frozenset(
+        {'target_os="linux"', 'target_arch="x86_64"', "unix", 'target_has_atomic="64"'}
+    )
+    monkeypatch.setitem(cfg._CFG, "", ("x86_64-unknown-linux-gnu", host))
+    assert platform_applies(None)
+    assert platform_applies("cfg(unix)") and not platform_applies("cfg(windows)")
+    assert not platform_applies('cfg(not(target_has_atomic = "64"))')
+    assert platform_applies('cfg(all(target_os = "linux", any(windows, target_arch="x86_64")))')
+    assert platform_applies("cfg(all())") and not platform_applies("cfg(any())")
+    assert platform_applies("x86_64-unknown-linux-gnu")
+    assert not platform_applies("x86_64-pc-windows-msvc")
