@@ -189,7 +189,7 @@ def test_libpython_link_fails_every_audited_build(native: Dict[str, Path]) -> No
     # as maturin: whatever the policy and mode, unless the audit is off
     for compatibility in ("pypi", None, "manylinux2014"):
         for mode in ("repair", "check", "warn"):
-            with pytest.raises(AuditError, match="links libpython3.* an extension module must not"):
+            with pytest.raises(AuditError, match=r"links libpython3.* an extension module must not"):
                 decide_platform([native["withpy"]], compatibility=compatibility, mode=mode,
                                 libs_dir="x", lib_dirs=[native["libdir"]])
     decision = decide_platform([native["withpy"]], compatibility="linux", mode="repair",
