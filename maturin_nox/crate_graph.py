@@ -30,7 +30,7 @@ from typing import (
     Union,
 )
 
-__all__ = ["crate_dependencies"]
+__all__ = ["Platform", "crate_dependencies", "platform_applies"]
 
 # a target triple, and its `rustc --print cfg` values
 Platform = Tuple[str, FrozenSet[Tuple[str, Optional[str]]]]
@@ -66,7 +66,7 @@ def crate_dependencies(
     if root_id not in nodes or root_id not in packages:
         return {}
     if len(meta.get("workspace_members", [])) <= 1:
-        return _unified(nodes, packages, root_id)
+        return _unified(nodes, packages, root_id, platform or _host)
     resolver = _Resolver(nodes, packages, root_id, platform or _host)
     root_table = packages[root_id].get("features", {}) or {}
     wanted = set(root_table) if all_features else set()
@@ -86,9 +86,17 @@ def _declared(package: Mapping[str, Any]) -> Set[str]:
 
 
 def _unified(
-    nodes: Mapping[str, Any], packages: Mapping[str, Any], root_id: str
+    nodes: Mapping[str, Any],
+    packages: Mapping[str, Any],
+    root_id: str,
+    platform: Callable[[], Platform],
 ) -> Dict[str, Tuple[str, ...]]:
-    """The resolve as cargo metadata gives it, from the root over every dependency kind."""
+    """The resolve as cargo metadata gives it, from the root over every dependency kind.
+
+    The metadata holds every platform's graph (it is read without ``--filter-platform``
+    unless a target is named, as maturin reads it): an edge declared only for other
+    platforms is not followed, as ``--filter-platform`` would leave it out.
+    """
     out: DefaultDict[str, Set[str]] = defaultdict(set)
     seen: Set[str] = set()
     stack = [root_id]
@@ -98,7 +106,10 @@ def _unified(
             continue
         seen.add(pid)
         out[str(packages[pid]["name"])] |= set(nodes[pid].get("features", []))
-        stack += [str(d["pkg"]) for d in nodes[pid].get("deps", [])]
+        for dep in nodes[pid].get("deps", []):
+            kinds = dep.get("dep_kinds") or [{}]
+            if any(not k.get("target") or platform_applies(str(k["target"]), platform()) for k in kinds):
+                stack.append(str(dep["pkg"]))
     return {name: tuple(sorted(feats)) for name, feats in out.items()}
 
 
@@ -158,7 +169,7 @@ class _Resolver:
             decl.get("kind") == "dev" and pid == self.root_id
         )
         target = decl.get("target")
-        return kind_ok and (not target or _applies(str(target), self.platform()))
+        return kind_ok and (not target or platform_applies(str(target), self.platform()))
 
     def _expand(
         self, pid: str, table: Mapping[str, Sequence[str]], optional: Set[str]
@@ -233,7 +244,7 @@ _TOKEN = re.compile(
 _Expr = Union[Tuple[str, Optional[str]], Tuple[str, List[Any]]]
 
 
-def _applies(target: str, platform: Platform) -> bool:
+def platform_applies(target: str, platform: Platform) -> bool:
     """Whether a dependency's ``target`` (a triple or ``cfg(...)``) holds for the platform.
 
     As cargo reads it: a name that rustc does not print (a custom cfg, ``miri``) is false.

@@ -11,7 +11,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from . import cargo
 from .config import BINDINGS, ConditionalFeature, MaturinConfig
@@ -325,7 +325,7 @@ def load_project(
         all_features=all_features,
         no_default_features=no_default_features,
         flags=flags,
-        filter_platform=triple or cargo.host_triple(),
+        filter_platform=triple,  # as maturin: every platform's graph unless a target is named
     )
     package = _find_package(meta, manifest)
     raw_manifest = load_toml(manifest)
@@ -340,7 +340,9 @@ def load_project(
         no_default_features=no_default_features,
         triple=triple,
     )
-    module_name = _module_name(table, raw_manifest, pyproject, package)
+    module_name = _module_name(
+        table, raw_manifest, pyproject, package, detected.kind, manifest, pyproject_path
+    )
     python_source, mixed = _python_source(root, table, module_name, pyproject_path, pyproject)
     core = resolve_metadata(cargo_package=package, pyproject=pyproject, project_root=root)
     return Project(
@@ -429,16 +431,7 @@ def _detect_bindings(
     has_lib = _lib_target(package) is not None
     has_bin = any("bin" in t.get("kind", []) for t in package.get("targets", []))
     found = next((kind for crate, kind in _BINDING_CRATES if crate in deps), None)
-    kind = requested
-    if kind is None:
-        if has_lib:
-            kind = found or "cffi"
-        elif has_bin:
-            kind = "bin"
-        else:
-            raise ProjectError(
-                f"{manifest} has neither a library nor a binary target to build.", manifest
-            )
+    kind = requested or _detected_kind(package, found, manifest)
     where = f"{pyproject_path}: tool.maturin.bindings" if pyproject_path else "-b/--bindings"
     if kind == "bin" and not has_bin:
         raise ConfigError(
@@ -467,49 +460,89 @@ def _detect_bindings(
     return Bindings(kind, True, default.min_version, crates)
 
 
+def _detected_kind(package: Mapping[str, Any], found: Optional[str], manifest: Path) -> str:
+    """maturin's detection: a pyo3-like dependency wins (a crate without a cdylib but with a
+    binary is then a binary embedding Python), then uniffi, then a cdylib is cffi, then
+    binaries; a crate with none of these is refused, as maturin refuses it."""
+    crate_types: Set[str] = set()
+    for target in package.get("targets", []):
+        if not set(target.get("kind", [])) & {
+            "bench",
+            "custom-build",
+            "example",
+            "proc-macro",
+            "test",
+        }:
+            crate_types.update(target.get("crate_types", target.get("kind", [])))
+    if found is not None and found != "uniffi":
+        return "bin" if "cdylib" not in crate_types and "bin" in crate_types else found
+    if found == "uniffi":
+        return found
+    if "cdylib" in crate_types:
+        return "cffi"
+    if "bin" in crate_types:
+        return "bin"
+    raise ProjectError(
+        f"{manifest} has no cdylib library, no binary and none of pyo3, pyo3-ffi, cpython or "
+        "uniffi among its enabled dependencies, so its bindings cannot be detected; add "
+        'crate-type = ["cdylib"] to its [lib], or name the bindings with tool.maturin.bindings '
+        "or -b/--bindings.",
+        manifest,
+    )
+
+
 def _module_name(
     config: MaturinConfig,
     raw_manifest: Mapping[str, Any],
     pyproject: Optional[Mapping[str, Any]],
     package: Mapping[str, Any],
+    kind: str,
+    manifest: Path,
+    pyproject_path: Optional[Path],
 ) -> str:
-    """maturin's precedence: tool.maturin.module-name, [lib] name, project.name, package name."""
-    name = _module_name_unchecked(config, raw_manifest, pyproject, package)
-    key = "tool.maturin.module-name" if config.module_name else "[lib] name in Cargo.toml"
-    where = f"{config.source}: {key}" if config.module_name and config.source else key
+    """maturin's precedence, each taken as written: tool.maturin.module-name, [lib] name,
+    project.name, package name. Binaries may carry any name (nothing imports it); a module
+    must be importable, so a minus or a part that is not an identifier is refused."""
+    name, key, where = _module_name_source(config, raw_manifest, pyproject, package)
+    source = {"pyproject": pyproject_path or config.source, "manifest": manifest}[where]
+    if kind == "bin":
+        return name
     if "-" in name:
         raise ConfigError(
-            f"The module name {name!r} contains a minus '-', which Python cannot import; "
-            f"set {key} (or tool.maturin.module-name) to a name with underscores.",
+            f"The module name {name!r} (from {key} in {source}) contains a minus '-', which "
+            "Python cannot import; set [lib] name in Cargo.toml or tool.maturin.module-name "
+            "in pyproject.toml to a name with underscores.",
+            source,
             key=key,
         )
     bad = [part for part in name.split(".") if not part.isidentifier() or keyword.iskeyword(part)]
     if bad:
         raise ConfigError(
-            f"{where} gives the module name {name!r}, which Python cannot import: "
+            f"{source}: {key} gives the module name {name!r}, which Python cannot import: "
             f"{bad[0]!r} is not a Python identifier (letters, digits and underscores, "
             "not starting with a digit, not a keyword).",
-            config.source,
+            source,
             key=key,
         )
     return name
 
 
-def _module_name_unchecked(
+def _module_name_source(
     config: MaturinConfig,
     raw_manifest: Mapping[str, Any],
     pyproject: Optional[Mapping[str, Any]],
     package: Mapping[str, Any],
-) -> str:
+) -> Tuple[str, str, str]:
+    """(module name, the key it comes from, "pyproject" or "manifest")."""
     if config.module_name:
-        return config.module_name
+        return config.module_name, "tool.maturin.module-name", "pyproject"
     lib = raw_manifest.get("lib", {})
     if isinstance(lib, dict) and isinstance(lib.get("name"), str):
-        return str(lib["name"])
+        return str(lib["name"]), "[lib] name", "manifest"
     project = (pyproject or {}).get("project", {})
     if isinstance(project, dict) and isinstance(project.get("name"), str):
-        return str(project["name"]).replace("-", "_").replace(".", "_")
-    return str(package["name"]).replace("-", "_")
+        return str(project["name"]), "project.name", "pyproject"
+    return str(package["name"]), "package.name", "manifest"
 
 
 def _python_source(
@@ -545,8 +578,12 @@ def _python_source(
     top = source / module_name.split(".")[0]
     mixed = top.is_dir() and ((top / "__init__.py").is_file() or not (top / "Cargo.toml").is_file())
     if config.python_source and not mixed:
-        log.warning(
-            f"{pyproject_path}: tool.maturin.python-source is {config.python_source!r}, "
-            f"but it holds no package folder {top.name!r}; building a pure Rust layout."
+        # maturin refuses this too: a python-source is only set for a package in it
+        raise ConfigError(
+            f"{pyproject_path}: tool.maturin.python-source is {config.python_source!r}, but the "
+            f"Python package {top} does not exist; create it or remove "
+            "tool.maturin.python-source.",
+            pyproject_path,
+            "tool.maturin.python-source",
         )
     return source, mixed

@@ -2,9 +2,13 @@
 maturin 1.16 puts into ``.dist-info/sboms/<crate>.cyclonedx.json``; and the
 CycloneDX 1.4 SBOM of libraries a repair grafted (``sboms/auditwheel.cdx.json``).
 
-Built from the ``cargo metadata`` the project already holds and Cargo.lock's
-checksums; deterministic (no timestamp unless ``SOURCE_DATE_EPOCH`` is set,
-a serial number derived from the crate's name and version).
+The components are maturin's: the graph of the project's ``cargo metadata``, which
+is read, as maturin reads it, without ``--filter-platform`` unless a target is
+named, so dependencies of other platforms (``portable-atomic``, ``windows-sys``,
+...) are listed too (what counts for the build itself is decided by
+:func:`maturin_nox.crate_graph.crate_dependencies`). Checksums come from
+Cargo.lock. Deterministic: no timestamp unless ``SOURCE_DATE_EPOCH`` is set, a
+serial number derived from the crate's package id.
 """
 
 from __future__ import annotations
@@ -46,16 +50,27 @@ def _checksums(workspace_root: Path) -> Dict[str, str]:
     }
 
 
-def _purl(package: Mapping[str, Any], root: Path) -> str:
+def _spdx(expression: str) -> str:
+    """A license as cargo-cyclonedx writes it: cargo's old ``MIT/Apache-2.0`` means OR."""
+    if "/" in expression:
+        return " OR ".join(part.strip() for part in expression.split("/"))
+    return expression
+
+
+def _purl(package: Mapping[str, Any], root: Path, workspace: Path) -> str:
+    """A local package's purl points at its folder: relative to the crate inside the
+    workspace, absolute outside it (as cargo-cyclonedx writes it)."""
     base = f"pkg:cargo/{package['name']}@{package['version']}"
     if package.get("source") is None:
-        rel = os.path.relpath(Path(package["manifest_path"]).parent, root)
-        return f"{base}?download_url=file://{rel}"
+        folder = Path(package["manifest_path"]).parent
+        inside = folder == workspace or workspace in folder.parents
+        where = os.path.relpath(folder, root) if inside else folder.as_posix()
+        return f"{base}?download_url=file://{where}"
     return base
 
 
 def _component(
-    package: Mapping[str, Any], scope: str, sums: Dict[str, str], root: Path
+    package: Mapping[str, Any], scope: str, sums: Dict[str, str], root: Path, workspace: Path
 ) -> Dict[str, Any]:
     comp: Dict[str, Any] = {"type": "library", "bom-ref": package["id"]}
     if package.get("authors"):
@@ -69,10 +84,8 @@ def _component(
     if checksum:
         comp["hashes"] = [{"alg": "SHA-256", "content": checksum}]
     if package.get("license"):
-        # as cargo-cyclonedx's lax SPDX parsing: the old "MIT/Apache-2.0" means "MIT OR Apache-2.0"
-        expression = re.sub(r"\s*/\s*", " OR ", package["license"].strip())
-        comp["licenses"] = [{"expression": expression}]
-    comp["purl"] = _purl(package, root)
+        comp["licenses"] = [{"expression": _spdx(str(package["license"]))}]
+    comp["purl"] = _purl(package, root, workspace)
     refs = [
         (kind, package.get(key))
         for kind, key in (
@@ -124,11 +137,10 @@ def rust_sbom(project: Project, remap: Optional[Tuple[str, str]] = None) -> str:
                 stack.append(dep["pkg"])
     sums = _checksums(project.workspace_root)
     root = project.manifest_path.parent
+    ws = project.workspace_root
     components: List[Dict[str, Any]] = [
-        _component(packages[i], "required" if i in required else "excluded", sums, root)
-        for i in sorted(
-            needed - {root_id}, key=lambda i: (packages[i]["name"], packages[i]["version"])
-        )
+        _component(packages[i], "required" if i in required else "excluded", sums, root, ws)
+        for i in sorted(needed - {root_id})  # by package id, as maturin orders them
         if i in packages
     ]
     dependencies = [
@@ -136,26 +148,41 @@ def rust_sbom(project: Project, remap: Optional[Tuple[str, str]] = None) -> str:
             "ref": i,
             **(
                 {
-                    "dependsOn": sorted(
-                        {d["pkg"] for d in nodes[i].get("deps", []) if d["pkg"] in needed}
+                    # cargo's order (by package name, then version), as maturin lists them
+                    "dependsOn": list(
+                        dict.fromkeys(
+                            d
+                            for d in nodes[i].get("dependencies")
+                            or [dep["pkg"] for dep in nodes[i].get("deps", [])]
+                            if d in needed
+                        )
                     )
                 }
                 if nodes[i].get("deps")
                 else {}
             ),
         }
-        for i in [root_id, *sorted(needed - {root_id})]
+        for i in sorted(needed)  # the crate among the rest, by package id, as maturin
         if i in nodes
     ]
-    main = _component(packages[root_id], "required", sums, root)
-    if any("bin" in t.get("kind", []) for t in packages[root_id].get("targets", [])):
-        main["type"] = "application"  # as cargo-cyclonedx: a package with a binary is one
+    main = _component(packages[root_id], "required", sums, root, ws)
+    targets = _targets(project, main)
+    if any(t["type"] == "application" for t in targets):
+        main["type"] = "application"
+    if targets:
+        main["components"] = targets
     metadata: Dict[str, Any] = {}
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
         metadata["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch)))
     metadata["tools"] = [{"vendor": "maturin-nox", "name": "maturin-nox"}]
+    authors = [_person(a) for a in packages[root_id].get("authors") or []]
+    if authors:
+        metadata["authors"] = authors
     metadata["component"] = main
+    # the graph is every platform's (no --filter-platform), as cargo-cyclonedx records it
+    if project.target is None:
+        metadata["properties"] = [{"name": "cdx:rustc:sbom:target:all_targets", "value": "true"}]
     bom: Dict[str, Any] = {
         "bomFormat": "CycloneDX",
         "specVersion": "1.5",
@@ -189,6 +216,47 @@ def _remapped(text: str, remap: Optional[Tuple[str, str]]) -> str:
         return f"path+file:///{stand_in}{sub}#{fragment}"
 
     return pattern.sub(canonical, text)
+
+
+_LIB_KINDS = {"lib", "rlib", "dylib", "cdylib", "staticlib"}
+
+
+def _targets(project: Project, main: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """The crate's library and binaries, as components of the crate (as cargo-cyclonedx)."""
+    out: List[Dict[str, Any]] = []
+    folder = project.manifest_path.parent
+    for target in project.package.get("targets", []):
+        kinds = set(target.get("kind", []))
+        if "bin" in kinds:
+            kind = "application"
+        elif kinds & _LIB_KINDS:
+            kind = "library"
+        else:
+            continue
+        src = Path(str(target.get("src_path", "")))
+        try:
+            rel = src.relative_to(folder).as_posix()
+        except ValueError:
+            rel = src.as_posix()
+        out.append(
+            {
+                "type": kind,
+                "bom-ref": f"{main['bom-ref']} bin-target-{len(out)}",
+                "name": target.get("name"),
+                "version": main["version"],
+                "purl": f"{main['purl']}#{rel}",
+            }
+        )
+    return out
+
+
+def _person(author: str) -> Dict[str, str]:
+    """``"Name <mail>"`` as a CycloneDX organizational contact."""
+    name, _, rest = author.partition("<")
+    person = {"name": name.strip()}
+    if rest.rstrip().endswith(">"):
+        person["email"] = rest.rstrip()[:-1].strip()
+    return person
 
 
 def custom_sboms(project: Project, include: Optional[Sequence[str]] = None) -> Dict[str, Path]:

@@ -138,6 +138,10 @@ def _maturin_keys(spec: ProjectSpec) -> str:
         keys.append(f'python-source = "{spec.python_dir.rstrip("/")}"')
         if spec.bindings == "pyo3":
             keys.append(f'module-name = "{spec.module}.{spec.extension}"')
+        elif spec.bindings == "bin":
+            # a binary has no [lib] name, and project.name is taken as written ("my-app"):
+            # name the package, or maturin (and maturin-nox) look for python/my-app
+            keys.append(f'module-name = "{spec.module}"')
     if spec.src:
         keys.append('manifest-path = "rust/Cargo.toml"')
     return "".join(f"{key}\n" for key in keys)

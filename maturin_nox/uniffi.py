@@ -117,6 +117,16 @@ def _library_name(project: Project, cdylib_path: Path, system: str) -> str:
     return cdylib_path.name
 
 
+def _external_packages(config: Path) -> List[str]:
+    """uniffi.toml's ``bindings.python.external_packages``: crates whose bindings another
+    package provides, so their generated modules are neither packed nor imported."""
+    if not config.is_file():
+        return []
+    python = load_toml(config).get("bindings", {}).get("python", {})
+    external = python.get("external_packages") if isinstance(python, dict) else None
+    return [str(k) for k in external] if isinstance(external, dict) else []
+
+
 def _package_arcname(project: Project) -> str:
     parts = project.module_name.split(".")
     if not project.mixed:
@@ -140,7 +150,10 @@ def _generate(project: Project, cmd: List[str], cwd: Path) -> Dict[str, str]:
         if proc.returncode != 0:
             tail = " | ".join(proc.stderr.strip().splitlines()[-5:]) or "no output"
             raise BuildError(f"`uniffi-bindgen generate` failed for {project.crate_name}: {tail}")
-        modules = {p.stem: p.read_text(encoding="utf-8") for p in sorted(out_dir.glob("*.py"))}
+        # the folder's own order (readdir), as maturin imports them: not sorted
+        with os.scandir(out_dir) as entries:
+            found = [Path(e.path) for e in entries if e.name.endswith(".py") and e.is_file()]
+        modules = {p.stem: p.read_text(encoding="utf-8") for p in found}
     if not modules:
         raise BuildError(
             f"uniffi-bindgen wrote no Python module for {project.crate_name}; "
@@ -161,6 +174,7 @@ def _glue_key(cmd: List[str], cwd: Path, config: Path, cdylib_path: Path) -> str
         tool_stat = Path(cmd[0]).stat()
         tool = [tool_stat.st_size, tool_stat.st_mtime_ns]
     inputs = {
+        "format": 2,  # 2: modules in the folder's order (1 sorted them)
         "cmd": cmd,
         "cwd": str(cwd),
         "library": [str(cdylib_path), st.st_size, st.st_mtime_ns],
@@ -220,10 +234,12 @@ def uniffi_files(
     if target_dir is not None:
         cache = target_dir / f"uniffi-glue-{project.crate_name}.json"
     modules = _modules(project, cmd, cwd, config, cdylib_path, cache)
+    external = _external_packages(config)
+    modules = {name: source for name, source in modules.items() if name not in external}
     files: Dict[str, Source] = {
-        f"{package}/{name}.py": source.encode() for name, source in sorted(modules.items())
+        f"{package}/{name}.py": source.encode() for name, source in modules.items()
     }
-    init = "".join(f"from .{name} import *  # NOQA\n" for name in sorted(modules))
+    init = "".join(f"from .{name} import *  # NOQA\n" for name in modules)
     files[f"{package}/__init__.py"] = init.encode()
     files[f"{package}/{_library_name(project, cdylib_path, system)}"] = cdylib_path
     return files

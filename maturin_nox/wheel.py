@@ -23,7 +23,7 @@ import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Dict, Iterable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Union
 
 from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
@@ -225,10 +225,11 @@ class WheelWriter:
         return "\n".join(lines) + "\n"
 
     def _ordered(self) -> list[str]:
-        # Payload first, then dist-info, RECORD last: the order pip and maturin use.
+        # maturin's order: the payload, then the dist-info, each sorted by path component
+        # ("pkg/x" before "pkg-1.0.data/y", where a plain sort puts "-" first), RECORD last.
         prefix = self.dist_info + "/"
         record = prefix + "RECORD"
-        names = sorted(n for n in self._entries if n != record)
+        names = sorted((n for n in self._entries if n != record), key=_components)
         return [n for n in names if not n.startswith(prefix)] + [
             n for n in names if n.startswith(prefix)
         ]
@@ -251,13 +252,18 @@ class WheelWriter:
         try:
             with _Compressors(self.compression, [self._entries[n][0] for n in order]) as pool:
                 with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", method) as zf:
+                    rows: List[List[str]] = []
                     for index, arcname in enumerate(order):
                         if index == 1:
                             faults.point("build:writing")
                         data, executable = self._entries[arcname]
                         info = _zipinfo(arcname, date_time, executable, self.compression)
                         _write_member(zf, info, data, self.compression, pool.compressed(index))
-                        writer.writerow([arcname, record_hash(data), str(len(data))])
+                        rows.append([arcname, record_hash(data), str(len(data))])
+                    # RECORD lists every file by path component (dist-info among the rest),
+                    # as maturin
+                    rows.sort(key=lambda row: _components(row[0]))
+                    writer.writerows(rows)
                     record_name = f"{self.dist_info}/RECORD"
                     writer.writerow([record_name, "", ""])
                     info = _zipinfo(record_name, date_time, False, self.compression)
@@ -268,6 +274,11 @@ class WheelWriter:
             Path(tmp).unlink(missing_ok=True)
             raise
         return self.path
+
+
+def _components(arcname: str) -> list[str]:
+    """The sort key of a path as maturin (Rust's ``PathBuf``) orders them: by component."""
+    return arcname.split("/")
 
 
 # Members at least this big are compressed in the pool; smaller ones cost less than a hand-off.

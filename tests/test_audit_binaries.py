@@ -185,14 +185,19 @@ def test_skip_linux_and_other_platforms_need_no_analysis(native: Dict[str, Path]
         "macosx_11_0_arm64",)
 
 
-def test_libpython_link_blocks_every_policy(native: Dict[str, Path]) -> None:
-    with pytest.raises(AuditError, match="must not link libpython"):
-        decide_platform([native["withpy"]], compatibility="pypi", mode="repair", libs_dir="x",
-                        lib_dirs=[native["libdir"]])
-    decision = decide_platform([native["withpy"]], compatibility=None, mode="repair",
+def test_libpython_link_fails_every_audited_build(native: Dict[str, Path]) -> None:
+    # as maturin: whatever the policy and mode, unless the audit is off
+    for compatibility in ("pypi", None, "manylinux2014"):
+        for mode in ("repair", "check", "warn"):
+            with pytest.raises(AuditError, match=r"links libpython3.* an extension module must not"):
+                decide_platform([native["withpy"]], compatibility=compatibility, mode=mode,
+                                libs_dir="x", lib_dirs=[native["libdir"]])
+    decision = decide_platform([native["withpy"]], compatibility="linux", mode="repair",
                                libs_dir="x", lib_dirs=[native["libdir"]])
     assert decision.platform_tags == ("linux_x86_64",)
-    assert decision.messages and "PyPI refuses" in decision.messages[0]
+    decision = decide_platform([native["withpy"]], compatibility=None, mode="skip",
+                               libs_dir="x", lib_dirs=[native["libdir"]])
+    assert decision.platform_tags == ("linux_x86_64",)
 
 
 def test_blacklisted_symbols_block_old_policies(native: Dict[str, Path]) -> None:

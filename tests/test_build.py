@@ -127,7 +127,8 @@ def _comparable(names: List[str]) -> List[str]:
 
 
 @pytest.mark.parametrize(
-    "crate", ["pyo3-pure", "pyo3-mixed", "pyo3-abi3", "pyo3-workspace", "pyo3-ffi-pure", "with-data"]
+    "crate",
+    ["pyo3-pure", "pyo3-mixed", "pyo3-abi3", "pyo3-workspace", "pyo3-ffi-pure", "with-data", "sdist-path-dep"],
 )
 def test_same_wheel_as_maturin(crate: str, wheel_builder, maturin_target, tmp_path: Path) -> None:
     ours = wheel_builder(crate, ("3.12",))[0].path
@@ -137,6 +138,14 @@ def test_same_wheel_as_maturin(crate: str, wheel_builder, maturin_target, tmp_pa
     a, b = _contents(ours), _contents(theirs)
     assert _comparable(list(a)) == _comparable(list(b))
     assert_same_sbom(a, b)
+    # the same order in the archive and in RECORD (maturin sorts by path component)
+    assert list(a) == list(b)
+    record = next(n for n in a if n.endswith(".dist-info/RECORD"))
+
+    def rows(data: bytes) -> List[str]:
+        return [line.split(",")[0] for line in data.decode().splitlines()]
+
+    assert rows(a[record]) == rows(b[record])
     parse = email.parser.BytesParser().parsebytes
     dist_info = next(n for n in a if n.endswith(".dist-info/METADATA"))
     ma, mb = parse(a[dist_info]), parse(b[dist_info])

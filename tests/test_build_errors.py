@@ -3,11 +3,13 @@ or command, a non-zero exit, no traceback, and no wheel left in the output."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CRATES, cli
+from conftest import CRATES, cli, pip_install, run_check
 
 
 def _copy(crate: str, tmp_path: Path) -> Path:
@@ -165,3 +167,96 @@ def test_flags_never_match_by_prefix(tmp_path: Path) -> None:
     for flag in ("--target-di", "--manifest"):
         result = cli("build", flag, str(tmp_path), cwd=tmp_path)
         assert result.returncode == 2 and "unrecognized arguments" in result.stderr, flag
+
+
+# --- where maturin 1.16 refuses a project, we refuse it too (its tests expect these errors) ---
+
+
+def _maturin_fails(crate: Path, maturin_target: Path, *args: str) -> str:
+    """maturin's own verdict on the crate (reference tool, tests only): its error output."""
+    proc = subprocess.run(
+        ["maturin", "build", "-o", str(crate / "maturin-out"), *args],
+        cwd=crate,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CARGO_TARGET_DIR": str(maturin_target)},
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert not list((crate / "maturin-out").glob("*.whl"))
+    return proc.stderr
+
+
+@pytest.mark.slow
+def test_an_extension_linked_to_libpython_is_refused_unless_the_audit_is_off(
+    tmp_path: Path, cargo_target: Path, maturin_target: Path, fresh_venv
+) -> None:
+    crate = _copy("pyo3-links-libpython", tmp_path)
+    out = tmp_path / "out"
+    common = ("-i", "3.12", "-o", str(out), "--target-dir", str(cargo_target))
+    for audit in ((), ("--auditwheel", "check"), ("--auditwheel", "warn")):
+        result = cli("build", *common, *audit, cwd=crate)
+        _fails(result, "libpyo3_links_libpython.so links libpython3.12", "extension-module", out=out)
+    assert "links libpython (libpython3." in _maturin_fails(crate, maturin_target)
+    # skipping the audit builds it, as in maturin (a linux wheel for this interpreter only)
+    result = cli("build", *common, "--compatibility", "linux", cwd=crate)
+    assert result.returncode == 0, result.stderr
+    (wheel,) = out.glob("*.whl")
+    assert wheel.name.endswith("-cp312-cp312-linux_x86_64.whl")
+    python = fresh_venv("3.12")
+    pip_install(python, str(wheel))
+    assert "OK pyo3-links-libpython" in run_check(python, "pyo3-links-libpython", tmp_path)
+
+
+@pytest.mark.slow
+def test_a_python_source_without_the_package_is_refused(
+    tmp_path: Path, maturin_target: Path
+) -> None:
+    crate = _copy("pyo3-mixed", tmp_path)
+    shutil.rmtree(crate / "python" / "pyo3_mixed")  # python/ stays, the package is gone
+    out = tmp_path / "out"
+    for command in ("build", "sdist"):
+        result = cli(command, "-o", str(out), cwd=crate)
+        _fails(
+            result,
+            "pyproject.toml: tool.maturin.python-source is 'python'",
+            f"{crate / 'python' / 'pyo3_mixed'} does not exist",
+            out=out,
+        )
+    assert "python/pyo3_mixed` does not exist" in _maturin_fails(crate, maturin_target)
+
+
+@pytest.mark.slow
+def test_a_module_name_with_a_minus_is_refused(tmp_path: Path, maturin_target: Path) -> None:
+    crate = _copy("pyo3-pure", tmp_path)
+    manifest = crate / "Cargo.toml"
+    manifest.write_text(manifest.read_text().replace('name = "pyo3_pure"\n', ""))
+    out = tmp_path / "out"
+    result = cli("build", "-o", str(out), cwd=crate)
+    _fails(result, "'pyo3-pure' (from project.name in", "contains a minus", out=out)
+    assert "Compiling" not in result.stderr
+    assert "must not contain a minus" in _maturin_fails(crate, maturin_target)
+
+
+@pytest.mark.slow
+def test_a_crate_without_cdylib_binary_or_bindings_crate_is_refused(
+    tmp_path: Path, maturin_target: Path
+) -> None:
+    crate = tmp_path / "plain"
+    (crate / "src").mkdir(parents=True)
+    (crate / "Cargo.toml").write_text(
+        '[package]\nname = "plain"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\n'
+    )
+    (crate / "src" / "lib.rs").write_text("pub fn f() {}\n")
+    (crate / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["maturin-nox"]\nbuild-backend = "maturin_nox.backend"\n'
+    )
+    subprocess.run(["cargo", "generate-lockfile", "--offline"], cwd=crate, check=True)
+    out = tmp_path / "out"
+    result = cli("build", "-o", str(out), cwd=crate)
+    _fails(result, f"{crate / 'Cargo.toml'} has no cdylib", "-b/--bindings", out=out)
+    assert "Couldn't detect the binding type" in _maturin_fails(crate, maturin_target)
+    # with a binary too, it is a binary crate (maturin's rule), not cffi
+    (crate / "src" / "main.rs").write_text("fn main() {}\n")
+    from maturin_nox.project import load_project
+
+    assert load_project(cwd=crate).bindings.kind == "bin"

@@ -142,12 +142,32 @@ def test_pyo3_python_is_a_venvs_own_only_when_a_local_build_script_may_run_it(
     [
         (MaturinConfig(module_name="pkg._native"), {"lib": {"name": "libname"}}, {"project": {"name": "p"}}, "pkg._native"),
         (MaturinConfig(), {"lib": {"name": "libname"}}, {"project": {"name": "p"}}, "libname"),
-        (MaturinConfig(), {}, {"project": {"name": "my-project"}}, "my_project"),
+        (MaturinConfig(), {}, {"project": {"name": "my.project"}}, "my.project"),  # as written
         (MaturinConfig(), {}, None, "crate_name"),
     ],
 )
 def test_module_name_precedence_is_maturins(config, manifest, pyproject, expected) -> None:
-    assert _module_name(config, manifest, pyproject, {"name": "crate-name"}) == expected
+    name = _module_name(
+        config, manifest, pyproject, {"name": "crate_name"}, "pyo3", Path("Cargo.toml"), None
+    )
+    assert name == expected
+
+
+@pytest.mark.parametrize(
+    "pyproject, key",
+    [({"project": {"name": "my-project"}}, "project.name"), (None, "package.name")],
+)
+def test_a_module_name_with_a_minus_is_refused_naming_where_it_comes_from(pyproject, key) -> None:
+    # maturin takes project.name and the package name as written, never with '-' replaced
+    with pytest.raises(ConfigError, match=rf"'my-project' \(from {key} in .*\) contains a minus"):
+        _module_name(
+            MaturinConfig(), {}, pyproject, {"name": "my-project"}, "cffi", Path("Cargo.toml"),
+            Path("pyproject.toml"),
+        )
+    # a binary's name is never imported: maturin accepts it, so do we
+    assert _module_name(
+        MaturinConfig(), {}, pyproject, {"name": "my-project"}, "bin", Path("Cargo.toml"), None
+    ) == "my-project"
 
 
 def _config(table: Dict[str, Any]) -> MaturinConfig:

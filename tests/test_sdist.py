@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 from typing import Callable, Dict, Tuple
 
@@ -31,10 +32,7 @@ PYTHON = "3.12"
 MATURIN_MTIME = 1153704088
 
 # Differences from `maturin sdist` we accept, by crate: archive paths only one side has.
-# (None today: the file lists are identical.) Contents may differ only as
-# _assert_same_contents allows: maturin re-serializes every Cargo.toml and adds the
-# readme cargo auto-detects (`readme = "README.md"`); we keep a manifest's bytes unless
-# its meaning must change, and our rewritten TOML does not keep comments.
+# (None today: the archives hold the same files, byte for byte, in the same order and modes.)
 DOCUMENTED_DIFFERENCES: Dict[str, Tuple[set, set]] = {}
 
 
@@ -46,6 +44,12 @@ def _tar_files(path: Path) -> Dict[str, bytes]:
             for m in tar.getmembers()
             if m.isfile()
         }
+
+
+def _tar_members(path: Path) -> list:
+    """(path, mode) of every member, in archive order."""
+    with tarfile.open(path) as tar:
+        return [(m.name, m.mode) for m in tar.getmembers()]
 
 
 @pytest.fixture(scope="session")
@@ -73,19 +77,17 @@ def _toml(data: bytes) -> dict:
 
 
 def _assert_same_contents(ours: Dict[str, bytes], theirs: Dict[str, bytes]) -> None:
+    """Every file both archives hold is byte for byte maturin's (manifests included: they are
+    edited in place, comments and layout kept where maturin keeps them)."""
     for name in sorted(set(ours) & set(theirs)):
-        if ours[name] == theirs[name]:
-            continue
-        assert name.endswith(("Cargo.toml", "pyproject.toml")), f"{name} differs from maturin's"
-        mine, ref = _toml(ours[name]), _toml(theirs[name])
-        package = mine.get("package", {})
-        if "readme" not in package and ref.get("package", {}).get("readme") == "README.md":
-            ref["package"].pop("readme")  # maturin spells out the readme cargo auto-detects
-        assert mine == ref, f"{name} means something else than maturin's"
+        assert ours[name] == theirs[name], f"{name} differs from maturin's"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("crate", ["pyo3-pure", "pyo3-mixed", "pyo3-workspace", "sdist-path-dep"])
+@pytest.mark.parametrize(
+    "crate",
+    ["pyo3-pure", "pyo3-mixed", "pyo3-workspace", "sdist-path-dep", "sdist-targets", "with-data"],
+)
 def test_file_list_and_contents_match_maturin(crate: str, maturin_sdists, tmp_path: Path) -> None:
     ours_path = build_sdist(cwd=CRATES / crate, out_dir=tmp_path)
     theirs_path = maturin_sdists(crate)
@@ -95,6 +97,9 @@ def test_file_list_and_contents_match_maturin(crate: str, maturin_sdists, tmp_pa
     assert set(ours) - set(theirs) == only_ours
     assert set(theirs) - set(ours) == only_theirs
     _assert_same_contents(ours, theirs)
+    if not only_ours and not only_theirs:
+        # the same order (PKG-INFO first, then by path component) and modes (0644, always)
+        assert _tar_members(ours_path) == _tar_members(theirs_path)
     project = load_project(cwd=CRATES / crate)
     assert set(sdist_file_list(project)) == set(ours)
 
@@ -142,7 +147,7 @@ def _install_and_check(wheel: Path, check_script: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("crate", ["sdist-path-dep", "pyo3-workspace"])
+@pytest.mark.parametrize("crate", ["sdist-path-dep", "pyo3-workspace", "sdist-targets"])
 def test_wheel_builds_from_the_unpacked_sdist_alone(crate: str, tmp_path: Path) -> None:
     sdist = build_sdist(cwd=CRATES / crate, out_dir=tmp_path / "dist")
     unpacked = tmp_path / "unpacked"
@@ -188,7 +193,7 @@ def test_archive_is_named_and_rooted_per_pep_625_and_reproducible(
         members = tar.getmembers()
     assert members[0].name == "pyo3_pure_renamed-2.1.2/PKG-INFO"
     names = [m.name for m in members[1:]]
-    assert names == sorted(names)
+    assert names == sorted(names, key=lambda n: n.split("/"))
     assert all(m.name.startswith("pyo3_pure_renamed-2.1.2/") for m in members)
     assert {(m.uid, m.gid, m.uname, m.gname, m.mtime) for m in members} == {
         (0, 0, "", "", MATURIN_MTIME)
@@ -306,16 +311,30 @@ def test_inherited_fields_are_inlined_when_the_workspace_root_stays_outside(
     outer = tmp_path / "outer"
     _write(
         outer / "Cargo.toml",
-        '[workspace]\nmembers = ["group/lib"]\nexclude = ["group/proj"]\nresolver = "2"\n\n'
-        '[workspace.package]\nversion = "0.7.0"\nedition = "2021"\nlicense = "MIT"\n'
-        'authors = ["Ferris"]\n',
+        '[workspace]\nmembers = ["group/lib", "group/util"]\nexclude = ["group/proj"]\n'
+        'resolver = "2"\n\n[workspace.package]\nversion = "0.7.0"\nedition = "2021"\n'
+        'license = "MIT"\nauthors = ["Ferris"]\npublish = false\nreadme = "README.md"\n'
+        'include = [\n    "src/**",  # the sources\n    "Cargo.toml",\n    "README.md",\n]\n\n'
+        '[workspace.dependencies]\nutil = { path = "group/util" }\n\n'
+        '[workspace.lints.rust]\nunsafe_code = "forbid"\n',
     )
+    _write(outer / "README.md", "# the workspace\n")
     _write(
         outer / "group/lib/Cargo.toml",
+        "# a member of the outer workspace\n"
         '[package]\nname = "lib"\nversion.workspace = true\nedition.workspace = true\n'
-        "license.workspace = true\nauthors.workspace = true\n",
+        "# inherited fields are written anew, without the comments around them\n"
+        "license.workspace = true  # MIT\nauthors.workspace = true\n"
+        "publish.workspace = true\nreadme.workspace = true\ninclude.workspace = true\n\n"
+        "[dependencies]\n# inherited from [workspace.dependencies]\n"
+        "util = { workspace = true }\n\n[lints]\nworkspace = true\n",
     )
-    _write(outer / "group/lib/src/lib.rs", "pub fn g() -> u32 { 7 }\n")
+    _write(outer / "group/lib/src/lib.rs", "pub fn g() -> u32 { util::h() }\n")
+    _write(
+        outer / "group/util/Cargo.toml",
+        '[package]\nname = "util"\nversion.workspace = true\nedition.workspace = true\n',
+    )
+    _write(outer / "group/util/src/lib.rs", "pub fn h() -> u32 { 7 }\n")
     proj = outer / "group/proj"
     _write(proj / "pyproject.toml", _PYPROJECT.format(name="proj"))
     _write(
@@ -330,20 +349,82 @@ def test_inherited_fields_are_inlined_when_the_workspace_root_stays_outside(
     sdist = build_sdist(cwd=proj, out_dir=tmp_path / "dist")
     files = _tar_files(sdist)
     assert "Cargo.toml" not in files  # the outer workspace root is not in the sdist
-    lib = _toml(files["lib/Cargo.toml"])["package"]
-    assert (lib["version"], lib["edition"], lib["license"], lib["authors"]) == (
+    lib = _toml(files["lib/Cargo.toml"])
+    package = lib["package"]
+    assert (package["version"], package["edition"], package["license"], package["authors"]) == (
         "0.7.0",
         "2021",
         "MIT",
         ["Ferris"],
     )
+    assert package["publish"] is False  # cargo's `publish: []` means "nowhere"
+    assert package["include"] == ["src/**", "Cargo.toml", "README.md"]
+    assert package["readme"] == "README.md" and files["lib/README.md"] == b"# the workspace\n"
+    assert lib["dependencies"]["util"] == {"path": "../util"}
+    assert lib["lints"] == {"rust": {"unsafe_code": "forbid"}}
+    text = files["lib/Cargo.toml"].decode()
+    assert text.startswith("# a member of the outer workspace\n")
+    assert '    "src/**",  # the sources\n' in text  # copied from the workspace as written
     assert _toml(files["pyproject.toml"])["tool"]["maturin"]["manifest-path"] == "proj/Cargo.toml"
     theirs = _maturin_sdist(proj, tmp_path / "maturin")
     assert set(files) == set(theirs)
     _assert_same_contents(files, theirs)
     top = _unpack(sdist, tmp_path / "unpacked")
     meta = _cargo_metadata(top / "proj/Cargo.toml")
-    assert {p["name"]: p["version"] for p in meta["packages"]} == {"proj": "0.1.0", "lib": "0.7.0"}
+    assert {p["name"]: p["version"] for p in meta["packages"]} == {
+        "proj": "0.1.0",
+        "lib": "0.7.0",
+        "util": "0.7.0",
+    }
+
+
+@pytest.mark.slow
+def test_python_source_outside_the_pyproject_folder_is_packed_and_rewritten(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "project"
+    crate = root / "crate"
+    _write(
+        crate / "Cargo.toml",
+        '[package]\nname = "outside"\nversion = "0.2.0"\nedition = "2021"\n\n[dependencies]\n',
+    )
+    _write(crate / "src/main.rs", 'fn main() {\n    println!("outside");\n}\n')
+    _write(
+        crate / "pyproject.toml",
+        _PYPROJECT.format(name="outside").replace('"cffi"', '"bin"')
+        + 'python-source = "../python"\nmodule-name = "outside_pkg"\n',
+    )
+    _write(root / "python/outside_pkg/__init__.py", "ANSWER = 42\n")
+    _write(root / "python/outside_pkg/sub/data.txt", "data\n")
+    subprocess.run(
+        ["cargo", "generate-lockfile", "--offline"], cwd=crate, check=True, capture_output=True
+    )
+    sdist = build_sdist(cwd=crate, out_dir=tmp_path / "dist")
+    files = _tar_files(sdist)
+    assert {"crate/Cargo.toml", "crate/src/main.rs", "python/outside_pkg/__init__.py"} <= set(files)
+    assert "python/outside_pkg/sub/data.txt" in files
+    maturin_cfg = _toml(files["pyproject.toml"])["tool"]["maturin"]
+    assert (maturin_cfg["manifest-path"], maturin_cfg["python-source"]) == (
+        "crate/Cargo.toml",
+        "python",
+    )
+    theirs_dir = tmp_path / "maturin"
+    theirs = _maturin_sdist(crate, theirs_dir)
+    assert set(files) == set(theirs)
+    _assert_same_contents(files, theirs)
+    assert _tar_members(sdist) == _tar_members(next(theirs_dir.glob("*.tar.gz")))
+    # the wheel built from the unpacked sdist carries the package (so does ours from the tree)
+    top = _unpack(sdist, tmp_path / "unpacked")
+    for where in (top, crate):
+        (wheel,) = build(
+            cwd=where,
+            out_dir=tmp_path / "wheels" / where.name,
+            target_dir=TARGET,
+            compatibility="linux",
+            quiet=True,
+        )
+        with zipfile.ZipFile(wheel.path) as zf:
+            assert "outside_pkg/__init__.py" in zf.namelist()
 
 
 # --- bad input: one clear sentence, non-zero exit, nothing written --------------------------

@@ -33,8 +33,12 @@ from maturin_nox.uniffi import uniffi_bindgen_command, uniffi_files
 pytestmark = pytest.mark.slow
 
 # the interpreter each crate's wheel is checked with: the oldest and the newest supported
-CHECKED_WITH = {"uniffi-pure": "3.8", "uniffi-mixed": "3.13"}
-GLUE = {"uniffi-pure": "uniffi_pure", "uniffi-mixed": "uniffi_mixed/shapes"}
+CHECKED_WITH = {"uniffi-pure": "3.8", "uniffi-mixed": "3.13", "uniffi-multi": "3.12"}
+GLUE = {
+    "uniffi-pure": "uniffi_pure",
+    "uniffi-mixed": "uniffi_mixed/shapes",
+    "uniffi-multi": "uniffi_multi",
+}
 
 
 @pytest.fixture()
@@ -44,7 +48,9 @@ def bindgen_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", f"{scripts}{os.pathsep}{os.environ['PATH']}")
 
 
-@pytest.mark.parametrize("crate", ["uniffi-pure", "uniffi-mixed"])
+# uniffi-multi: two generated modules, imported by __init__.py in the folder's order, as
+# maturin imports them (the .py files are compared byte for byte below)
+@pytest.mark.parametrize("crate", ["uniffi-pure", "uniffi-mixed", "uniffi-multi"])
 def test_uniffi_wheel_matches_maturin_and_works_installed(
     crate, wheel_builder, fresh_venv, tmp_path, maturin_target, bindgen_on_path
 ):
@@ -166,6 +172,26 @@ def test_uniffi_files_from_bindgen_on_path(tmp_path, monkeypatch):
     args = (tmp_path / "args").read_text().split()
     assert args[:4] == ["generate", "--no-format", "--language", "python"]
     assert "--library" in args and str(lib) in args and str(crate / "uniffi.toml") in args
+
+
+def test_modules_of_external_packages_are_neither_packed_nor_imported(tmp_path, monkeypatch):
+    crate = copy_crate("cffi-pure", tmp_path / "crate")
+    (crate / "uniffi.toml").write_text(
+        '[bindings.python.external_packages]\nshared_types = "other_dist.shared_types"\n'
+    )
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    script = bindir / "uniffi-bindgen"
+    script.write_text(FAKE_BINDGEN + 'echo "X = 1" > "$out/shared_types.py"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("ARGS_LOG", str(tmp_path / "args"))
+    lib = tmp_path / "libcffi_pure.so"
+    lib.write_bytes(b"\x7fELF")
+    project = load_project(crate)
+    files = uniffi_files(project, BuildTarget("py3-none", "py3", "none", None), lib)
+    assert files["cffi_pure/__init__.py"] == b"from .math_ops import *  # NOQA\n"
+    assert "cffi_pure/shared_types.py" not in files
 
 
 def test_generated_glue_is_reused_until_the_library_or_uniffi_toml_changes(tmp_path, monkeypatch):

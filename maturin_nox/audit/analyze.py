@@ -22,10 +22,10 @@ from .elf import ElfInfo, read_elf
 from .libsearch import LibrarySearch, expand_origin
 from .policy import Policy, policies_for
 
-__all__ = ["WHEEL_ROOT", "Analysis", "Blockers", "SymbolNeed", "analyze_members"]
+__all__ = ["LIBPYTHON_RE", "WHEEL_ROOT", "Analysis", "Blockers", "SymbolNeed", "analyze_members"]
 
 WHEEL_ROOT = "/<wheel>"
-LIBPYTHON_RE = re.compile(r"^libpython\d+\.\d+m?\.so(\.\d)*$")
+LIBPYTHON_RE = re.compile(r"^libpython\d+\.\d+[mut]*\.so(\.\d+)*$")  # 3.13t: free-threaded
 _PYFPE = frozenset({"PyFPE_jbuf", "PyFPE_dummy", "PyFPE_counter"})
 
 

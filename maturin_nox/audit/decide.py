@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Dict, List, Literal, Optional, Sequence, Tuple
 
 from ..errors import AuditError
-from .analyze import Analysis, Blockers, analyze_members
+from .analyze import LIBPYTHON_RE, Analysis, Blockers, analyze_members
 from .elf import ElfInfo, elf_arch, read_elf
 from .policy import canonical_policy_name, policy_by_name
 
@@ -123,6 +123,7 @@ def decide(
     analysis: Analysis, wanted: Optional[str], *, mode: AuditMode, libs_dir: str, zig: bool = False
 ) -> PlatformDecision:
     """Turn an analysis into a decision for a requested policy (None: the best, or "pypi")."""
+    _refuse_libpython(analysis)
     if wanted in (None, "pypi"):
         plain = analysis.best()
         chosen = analysis.best(graft=True) if mode == "repair" else plain
@@ -148,6 +149,18 @@ def decide(
         messages = tuple(blockers.reasons())
         return PlatformDecision(policy.tags(), policy.name, (), messages)
     raise AuditError(_failure(blockers, blockers.reasons(), analysis, zig))
+
+
+def _refuse_libpython(analysis: Analysis) -> None:
+    """An extension module linked to libpython fails whatever the policy and audit mode, as
+    in maturin: Python has loaded it already, and a static Python has none to offer."""
+    for blockers in analysis.candidates():
+        for member in blockers.libpython:
+            lib = next((n for n in blockers.external_libs if LIBPYTHON_RE.match(n)), "libpython")
+            raise AuditError(
+                f"{member} links {lib}, which an extension module must not do; have you "
+                "forgotten to activate pyo3's extension-module feature?"
+            )
 
 
 def _closest(analysis: Analysis) -> Optional[Blockers]:

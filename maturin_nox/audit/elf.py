@@ -96,11 +96,14 @@ class ElfInfo:
         return any(n == "libc.so.6" or n.startswith(("ld-linux", "ld64.so.")) for n in names)
 
     def is_extension(self) -> bool:
-        """Whether this is a Python extension module (defines its module init function)."""
+        """Whether this is a Python extension module (defines its module init function);
+        cargo's ``lib<name>.so``, not yet renamed for the wheel, counts as ``<name>``."""
         module = Path(self.name).name.split(".", 1)[0]
-        return bool(
-            {f"PyInit_{module}", f"init{module}", f"_cffi_pypyinit_{module}"} & self.init_functions
-        )
+        names = {module, module[3:]} if module.startswith("lib") else {module}
+        inits = {
+            f"{prefix}{name}" for name in names for prefix in ("PyInit_", "init", "_cffi_pypyinit_")
+        }
+        return bool(inits & self.init_functions)
 
 
 def is_elf(data: bytes) -> bool:

@@ -6,10 +6,10 @@ pyproject.toml, every path dependency and the Python sources, so the relative
 ``path = "../dep"`` entries of the manifests still work once unpacked. The
 pyproject.toml always sits at the top of the archive (with ``manifest-path``
 rewritten when it moved), beside ``PKG-INFO``. Each crate contributes what
-``cargo package --list --allow-dirty`` lists; manifests are rewritten only when
-their meaning must change (workspace members pruned, a readme or license file
-copied beside the manifest, workspace-inherited fields inlined when the
-workspace root stays outside the archive).
+``cargo package --list --allow-dirty`` lists; its manifest is edited in place as
+maturin edits it (readme and license file beside the manifest, workspace members
+pruned, targets whose files stay out dropped, workspace-inherited fields inlined
+when the workspace root stays outside the archive): see :mod:`.manifests`.
 """
 
 from __future__ import annotations
@@ -70,7 +70,9 @@ def build_sdist(
         project = _load(manifest_path, cwd)
     files = sdist_file_list(project)
     base = (cwd or Path.cwd()).resolve()
-    out = ((base / out_dir) if out_dir is not None else project.target_directory / "wheels").resolve()
+    out = (
+        (base / out_dir) if out_dir is not None else project.target_directory / "wheels"
+    ).resolve()
     with staging_dir(out) as staging:
         staged = _write_tar(
             staging / sdist_filename(project), _base_name(project), files, source_date_epoch
@@ -172,7 +174,8 @@ def _write_tar(
     """Write a reproducible .tar.gz to a temporary file, then rename it into place."""
     mtime = _mtime(source_date_epoch)
     path.parent.mkdir(parents=True, exist_ok=True)
-    names = sorted(files, key=lambda n: (n != "PKG-INFO", n))
+    # PKG-INFO first, then by path component (maturin sorts paths, not strings: "a/b" < "a-b")
+    names = sorted(files, key=lambda n: (n != "PKG-INFO", n.split("/")))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as raw, gzip.GzipFile(
@@ -186,8 +189,7 @@ def _write_tar(
                 info = tarfile.TarInfo(f"{top}/{name}")
                 info.size = len(data)
                 info.mtime = mtime
-                executable = isinstance(source, Path) and os.access(source, os.X_OK)
-                info.mode = 0o755 if executable else 0o644
+                info.mode = 0o644  # as maturin: no file of an sdist is executable
                 info.uid = info.gid = 0
                 info.uname = info.gname = ""
                 tar.addfile(info, io.BytesIO(data))

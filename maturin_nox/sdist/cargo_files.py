@@ -8,7 +8,7 @@ import logging
 import os
 import subprocess
 from pathlib import Path, PurePosixPath
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Sequence, Set, Tuple
 
 from .. import cargo
 from ..common import Source
@@ -16,7 +16,15 @@ from ..errors import CargoError, ConfigError, ProjectError
 from ..layout import git_ignored, is_excluded
 from ..project import Project
 from .crates import Crate, Layout, compute_layout, path_dependencies
-from .manifests import inline_workspace_fields, prune_members, rewritten, set_package_fields
+from .manifests import (
+    inline_workspace_fields,
+    prune_members,
+    prune_targets,
+    rewritten,
+    set_package_fields,
+    strip_to_workspace,
+)
+from .tomledit import TomlEdit
 
 log = logging.getLogger("maturin_nox")
 
@@ -26,17 +34,14 @@ __all__ = ["cargo_files", "escapes", "excluded"]
 _COMPILED = (".so", ".pyd", ".dll", ".dylib", ".pyc", ".pyo")
 
 
-# Tables a workspace-root manifest keeps once its own [package] is dropped.
-_WORKSPACE_TABLES = ("workspace", "patch", "replace", "profile")
-
-
 def cargo_files(project: Project, pyproject_path: Path) -> Dict[str, Source]:
     """Path dependencies, the crate, Cargo.lock, the workspace manifest, pyproject, Python sources."""
     deps = path_dependencies(project)
     lay = compute_layout(project, deps)
     files: Dict[str, Source] = {}
+    workspaces: Dict[Path, TomlEdit] = {}  # manifests of other workspaces, read once
     for crate in sorted(deps.values(), key=lambda c: str(c.manifest)):
-        files.update(_dependency_files(project, lay, crate))
+        files.update(_dependency_files(project, lay, crate, workspaces))
     files.update(_main_crate_files(project, lay, deps))
     files.update(_cargo_lock(project, lay))
     files.update(_workspace_manifest_files(project, lay, deps))
@@ -57,10 +62,13 @@ def _crate_files(
     package: Mapping[str, Any],
     allowed_license_root: Path,
     skip_prefixes: Sequence[str] = (),
-) -> Tuple[Dict[str, Source], Dict[str, str]]:
-    """The files ``cargo package --list`` gives for one crate, and [package] fields to rewrite."""
+) -> Tuple[Dict[str, Source], Dict[str, str], Set[str]]:
+    """The files ``cargo package --list`` gives for one crate, the [package] fields to
+    rewrite (readme and license file, always, as copies beside the manifest), and the
+    packaged files by path in the crate (what decides which targets stay)."""
     prefix = lay.rel(manifest.parent)
     files: Dict[str, Source] = {}
+    packaged: Set[str] = set()
     for entry in _cargo_package_list(manifest, project):
         if entry in ("Cargo.toml", "Cargo.toml.orig") or entry.endswith(_COMPILED):
             continue
@@ -76,6 +84,7 @@ def _crate_files(
             )
         elif not excluded(project, arcname, source):
             files[arcname] = source
+            packaged.add(PurePosixPath(os.path.normpath(entry)).as_posix())
     fields: Dict[str, str] = {}
     for key, kind in (("readme", "readme"), ("license_file", "license-file")):
         value = package.get(key)
@@ -88,20 +97,23 @@ def _crate_files(
             )
         if kind == "license-file" and escapes(asset, allowed_license_root):
             raise ConfigError(
-                f"{manifest}: package.license-file points at {asset}, outside the workspace "
+                f"{manifest}: package.{kind} points at {asset}, outside the workspace "
                 f"{allowed_license_root}.",
                 manifest,
-                "package.license-file",
+                f"package.{kind}",
             )
         files[_join(prefix, asset.name)] = asset
-        if PurePosixPath(str(value).replace("\\", "/")) != PurePosixPath(asset.name):
-            fields[kind] = asset.name  # the copy beside the manifest
-    return files, fields
+        fields[kind] = asset.name  # the copy beside the manifest (maturin always writes it)
+    return files, fields, packaged
 
 
-def _dependency_files(project: Project, lay: Layout, crate: Crate) -> Dict[str, Source]:
+def _dependency_files(
+    project: Project, lay: Layout, crate: Crate, workspaces: Dict[Path, TomlEdit]
+) -> Dict[str, Source]:
     """One path dependency: its files, its manifest (rewritten) and its workspace manifest."""
-    files, fields = _crate_files(project, lay, crate.manifest, crate.package, crate.workspace_root)
+    files, fields, packaged = _crate_files(
+        project, lay, crate.manifest, crate.package, crate.workspace_root
+    )
     prefix = lay.rel(crate.manifest.parent)
     ws_manifest = crate.workspace_root / "Cargo.toml"
     # a crate in a workspace of its own (not the main one, not just itself)
@@ -110,10 +122,13 @@ def _dependency_files(project: Project, lay: Layout, crate: Crate) -> Dict[str, 
     if crate.manifest != lay.workspace_root / "Cargo.toml":
         # The main workspace's root package is written by _workspace_manifest_files.
 
-        def edit(doc: Dict[str, Any]) -> None:
+        def edit(doc: TomlEdit) -> None:
             set_package_fields(doc, fields)
             if inline:
-                inline_workspace_fields(doc, crate.package, crate.manifest.parent)
+                if ws_manifest not in workspaces:
+                    workspaces[ws_manifest] = TomlEdit.read(ws_manifest)
+                inline_workspace_fields(doc, crate.package, crate.manifest, workspaces[ws_manifest])
+            prune_targets(doc, crate.manifest, crate.package, packaged)
 
         files[_join(prefix, "Cargo.toml")] = rewritten(crate.manifest, edit)
     if other_ws and not inline and ws_manifest.is_file():
@@ -127,20 +142,19 @@ def _main_crate_files(
     """The crate itself, its manifest with its own [workspace] (if any) pruned to the path deps."""
     skip: List[str] = []
     if lay.main_dir != lay.sdist_root:
-        packages = [project.python_package_dir] if project.python_package_dir else []
-        packages += [project.python_source / p for p in project.config.python_packages]
-        for package in packages:
+        for package in _python_packages(project):
             if lay.main_dir in package.parents:
                 skip.append(package.relative_to(lay.main_dir).as_posix())
-    files, fields = _crate_files(
+    files, fields, packaged = _crate_files(
         project, lay, project.manifest_path, project.package, lay.workspace_root, skip
     )
     # the pyproject.toml goes to the top of the sdist, rewritten if needed
     files.pop(_join(lay.rel(lay.main_dir), "pyproject.toml"), None)
 
-    def edit(doc: Dict[str, Any]) -> None:
+    def edit(doc: TomlEdit) -> None:
         set_package_fields(doc, fields)
-        prune_members(doc, project.manifest_path, deps.values(), keep=())
+        prune_members(doc, project.manifest_path, deps.values(), (), any_deps=bool(deps))
+        prune_targets(doc, project.manifest_path, project.package, packaged)
 
     files[_join(lay.rel(lay.main_dir), "Cargo.toml")] = rewritten(project.manifest_path, edit)
     return files
@@ -173,23 +187,27 @@ def _workspace_manifest_files(
     main_member = lay.main_dir.relative_to(lay.workspace_root).as_posix()
     root_is_dep = any(c.manifest == manifest for c in deps.values())
 
-    def edit(doc: Dict[str, Any]) -> None:
-        prune_members(doc, manifest, deps.values(), keep=(main_member,))
-        if not root_is_dep and "package" in doc:
-            # its own sources are not in the sdist: keep only the workspace part
-            for key in [k for k in doc if k not in _WORKSPACE_TABLES]:
-                del doc[key]
+    def edit(doc: TomlEdit) -> None:
+        prune_members(doc, manifest, deps.values(), (main_member,), any_deps=True)
+        if not root_is_dep and "package" in doc.data:
+            strip_to_workspace(doc)  # its own sources are not in the sdist
 
     rel = lay.rel(lay.workspace_root)
     return {_join(rel, "Cargo.toml"): rewritten(manifest, edit)}
 
 
-def _python_sources(project: Project, lay: Layout) -> Dict[str, Source]:
-    """The mixed project's Python package and ``python-packages``, by place under the pyproject folder."""
+def _python_packages(project: Project) -> List[Path]:
+    """The Python package folders (or modules) the sdist carries, normalised."""
     packages = [project.python_package_dir] if project.python_package_dir else []
     packages += [project.python_source / p for p in project.config.python_packages]
+    return list(dict.fromkeys(Path(os.path.normpath(p)) for p in packages))
+
+
+def _python_sources(project: Project, lay: Layout) -> Dict[str, Source]:
+    """The mixed project's Python package and ``python-packages``, by place under the pyproject
+    folder (or under the sdist root, for a ``python-source`` outside the pyproject folder)."""
     found: List[Path] = []
-    for package in packages:
+    for package in _python_packages(project):
         if package.is_file():
             found.append(package)
             continue
@@ -220,12 +238,12 @@ def _pyproject_relative(path: Path, lay: Layout) -> str:
 
 
 def _pyproject_files(project: Project, lay: Layout, pyproject_path: Path) -> Dict[str, Source]:
-    """pyproject.toml at the top (rewritten if it moved), and the readme it names."""
+    """pyproject.toml at the top (rewritten when it moved there, as maturin does), and the
+    readme and license file it names."""
     files: Dict[str, Source] = {}
-    readme_rewrite: Optional[str] = None
-    readme = _pyproject_readme(project)
-    if readme is not None:
-        key, value = readme
+    rewrites: List[Tuple[Tuple[str, ...], str]] = []
+    for keys, value in _pyproject_metadata_paths(project):
+        key = ".".join(keys)
         source = Path(os.path.normpath(lay.pyproject_dir / value))
         if escapes(source, lay.sdist_root) or not source.is_file():
             raise ConfigError(
@@ -236,39 +254,41 @@ def _pyproject_files(project: Project, lay: Layout, pyproject_path: Path) -> Dic
             )
         arcname = _pyproject_relative(source, lay)
         files[arcname] = source
-        if PurePosixPath(value) != PurePosixPath(arcname):
-            readme_rewrite = arcname
-    moved = lay.pyproject_dir != lay.sdist_root
-    if not moved and readme_rewrite is None:
+        if ".." in PurePosixPath(value.replace("\\", "/")).parts:
+            rewrites.append((keys, arcname))  # the file moved up to the top with pyproject.toml
+    if lay.pyproject_dir == lay.sdist_root:
         files["pyproject.toml"] = pyproject_path
         return files
 
-    def edit(doc: Dict[str, Any]) -> None:
-        if moved:
-            maturin = doc.setdefault("tool", {}).setdefault("maturin", {})
-            maturin["manifest-path"] = _join(lay.rel(lay.main_dir), "Cargo.toml")
-            if lay.python_dir != lay.pyproject_dir:
-                maturin["python-source"] = _pyproject_relative(lay.python_dir, lay)
-        if readme_rewrite is not None:
-            table = doc["project"]
-            if isinstance(table["readme"], dict):
-                table["readme"]["file"] = readme_rewrite
-            else:
-                table["readme"] = readme_rewrite
+    def edit(doc: TomlEdit) -> None:
+        # removed and added again: maturin's new keys come last in [tool.maturin]
+        doc.remove(("tool", "maturin", "manifest-path"))
+        doc.set(("tool", "maturin", "manifest-path"), _join(lay.rel(lay.main_dir), "Cargo.toml"))
+        if lay.python_dir != lay.pyproject_dir:
+            doc.remove(("tool", "maturin", "python-source"))
+            doc.set(("tool", "maturin", "python-source"), _pyproject_relative(lay.python_dir, lay))
+        for keys, arcname in rewrites:
+            doc.set(keys, arcname)
 
     files["pyproject.toml"] = rewritten(pyproject_path, edit)
     return files
 
 
-def _pyproject_readme(project: Project) -> Optional[Tuple[str, str]]:
-    """(key, path) of the readme file pyproject.toml names, if any."""
+def _pyproject_metadata_paths(project: Project) -> List[Tuple[Tuple[str, ...], str]]:
+    """(keys, path) of the readme and license files pyproject.toml's [project] names."""
     table = (project.pyproject or {}).get("project", {})
-    readme = table.get("readme") if isinstance(table, dict) else None
+    if not isinstance(table, dict):
+        return []
+    out: List[Tuple[Tuple[str, ...], str]] = []
+    readme = table.get("readme")
     if isinstance(readme, str):
-        return "project.readme", readme
-    if isinstance(readme, dict) and isinstance(readme.get("file"), str):
-        return "project.readme.file", readme["file"]
-    return None
+        out.append((("project", "readme"), readme))
+    elif isinstance(readme, dict) and isinstance(readme.get("file"), str):
+        out.append((("project", "readme", "file"), readme["file"]))
+    license_ = table.get("license")
+    if isinstance(license_, dict) and isinstance(license_.get("file"), str):
+        out.append((("project", "license", "file"), license_["file"]))
+    return out
 
 
 def _license_files(project: Project, lay: Layout, files: Mapping[str, Source]) -> Dict[str, Source]:

@@ -158,13 +158,15 @@ def compute_layout(project: Project, deps: Mapping[str, Crate]) -> Layout:
     """The sdist root: the common folder of the workspace, pyproject, path deps and Python sources."""
     assert project.pyproject_path is not None
     pyproject_dir = project.pyproject_path.parent
+    # a python-source outside the pyproject folder ("../python") widens the root to hold it
+    python_dir = Path(os.path.normpath(project.python_source))
     folders = [project.workspace_root, pyproject_dir, *(c.manifest.parent for c in deps.values())]
-    folders.append(project.python_source)
+    folders.append(python_dir)
     root = Path(os.path.commonpath([str(f) for f in folders]))
     return Layout(
         sdist_root=root,
         pyproject_dir=pyproject_dir,
         main_dir=project.manifest_path.parent,
         workspace_root=project.workspace_root,
-        python_dir=project.python_source,
+        python_dir=python_dir,
     )

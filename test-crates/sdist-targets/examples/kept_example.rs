@@ -1,0 +1,5 @@
+//! An example (`cargo run --example kept_example`).
+
+fn main() {
+    println!("kept_example");
+}
