@@ -26,7 +26,14 @@ ROOT = Path(__file__).resolve().parent
 PYTHON = os.environ.get("MATURIN_NOX_PYTHON") or f"{sys.version_info[0]}.{sys.version_info[1]}"
 LINT_TOOLS = ["ruff>=0.6", "mypy>=1.10"]
 # what .ci/run lints too
-LINTED = ["maturin_nox", "sessions", "tests", "benchmarks", "noxfile.py", "test-crates/verify_with_maturin.py"]
+LINTED = [
+    "maturin_nox",
+    "sessions",
+    "tests",
+    "benchmarks",
+    "noxfile.py",
+    "test-crates/verify_with_maturin.py",
+]
 
 nox.options.sessions = ["lint", "tests"]
 

@@ -33,16 +33,37 @@ def default_wheels() -> List[Path]:
     wheels = []
     for requirement, platform in DEFAULT:
         name, version = requirement.split("==")
-        found = [p for p in CACHE.glob(f"*-{version}-*{platform}*.whl")
-                 if p.name.lower().startswith(name)]
+        found = [
+            p
+            for p in CACHE.glob(f"*-{version}-*{platform}*.whl")
+            if p.name.lower().startswith(name)
+        ]
         if not found:
             CACHE.mkdir(parents=True, exist_ok=True)
             subprocess.run(
-                [sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:",
-                 "--no-deps", "--python-version", "3.11", "--platform", platform,
-                 requirement, "-d", str(CACHE)], check=True)
-            found = [p for p in CACHE.glob(f"*-{version}-*{platform}*.whl")
-                     if p.name.lower().startswith(name)]
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "-q",
+                    "--only-binary=:all:",
+                    "--no-deps",
+                    "--python-version",
+                    "3.11",
+                    "--platform",
+                    platform,
+                    requirement,
+                    "-d",
+                    str(CACHE),
+                ],
+                check=True,
+            )
+            found = [
+                p
+                for p in CACHE.glob(f"*-{version}-*{platform}*.whl")
+                if p.name.lower().startswith(name)
+            ]
         wheels.append(found[0])
     return wheels
 
@@ -75,8 +96,9 @@ def in_process(wheels: Sequence[Path], repeat: int) -> None:
 
     def theirs(wheel: Path) -> object:
         get_wheel_elfdata.cache_clear()  # it memoizes per wheel
-        return analyze_wheel_abi(None, None, wheel, frozenset(),
-                                 disable_isa_ext_check=False, allow_graft=False)
+        return analyze_wheel_abi(
+            None, None, wheel, frozenset(), disable_isa_ext_check=False, allow_graft=False
+        )
 
     print("\nin-process (library call, no start-up):")
     print(f"{'wheel':<60} {'ours':>8} {'auditwheel':>11} {'ratio':>6}")
@@ -102,10 +124,13 @@ def main() -> int:
         total_ours += ours
         total_theirs += theirs
         size = f"{wheel.stat().st_size / 1e6:.1f}MB"
-        print(f"{wheel.name[:60]:<60} {size:>8} {ours:>7.2f}s {theirs:>10.2f}s "
-              f"{ours / theirs:>6.2f}")
-    print(f"{'total':<60} {'':>8} {total_ours:>7.2f}s {total_theirs:>10.2f}s "
-          f"{total_ours / total_theirs:>6.2f}")
+        print(
+            f"{wheel.name[:60]:<60} {size:>8} {ours:>7.2f}s {theirs:>10.2f}s {ours / theirs:>6.2f}"
+        )
+    print(
+        f"{'total':<60} {'':>8} {total_ours:>7.2f}s {total_theirs:>10.2f}s "
+        f"{total_ours / total_theirs:>6.2f}"
+    )
     in_process(wheels, args.repeat)
     return 0
 

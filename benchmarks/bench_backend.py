@@ -77,8 +77,16 @@ def main() -> int:
     python = str(resolve("3.12").executable)
     work = Path(tempfile.mkdtemp(prefix="bench-backend-"))
     wheels = work / "wheels"
-    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO)], dict(os.environ), REPO)
-    env = {k: v for k, v in os.environ.items() if k not in ("CARGO_TARGET_DIR", "PYTHONPATH", "VIRTUAL_ENV")}
+    run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO)],
+        dict(os.environ),
+        REPO,
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CARGO_TARGET_DIR", "PYTHONPATH", "VIRTUAL_ENV")
+    }
     env.update(
         PIP_FIND_LINKS=str(wheels),
         UV_FIND_LINKS=str(wheels),
@@ -94,8 +102,34 @@ def main() -> int:
     for tool in tools:  # warm each tool's own copy once, untimed
         venv = create(python, work / f"venv-warm-{tool}", backend="virtualenv")
         run([str(venv.python), "-m", "pip", "install", "-q", str(warm[tool])], env, work)
-        run([str(builder_env.python), "-m", "build", "-q", "-o", str(work / "dist"), str(warm[tool])], env, work)
-        run([str(uv), "build", "-q", "--wheel", "--python", python, "-o", str(work / "dist"), str(warm[tool])], env, work)
+        run(
+            [
+                str(builder_env.python),
+                "-m",
+                "build",
+                "-q",
+                "-o",
+                str(work / "dist"),
+                str(warm[tool]),
+            ],
+            env,
+            work,
+        )
+        run(
+            [
+                str(uv),
+                "build",
+                "-q",
+                "--wheel",
+                "--python",
+                python,
+                "-o",
+                str(work / "dist"),
+                str(warm[tool]),
+            ],
+            env,
+            work,
+        )
     for round_ in range(args.runs):
         for tool in tools:  # alternate, so load on the machine hits both alike
             fresh = project(work, tool, f"fresh-{tool}-{round_}")
@@ -107,9 +141,22 @@ def main() -> int:
             times["b"][tool].append(timed(reinstall, env, work))
             build = [str(builder_env.python), "-m", "build", "-q", "-o", str(work / "dist")]
             times["c"][tool].append(timed([*build, str(warm[tool])], env, work))
-            uv_build = [str(uv), "build", "-q", "--wheel", "--python", python, "-o", str(work / "dist")]
+            uv_build = [
+                str(uv),
+                "build",
+                "-q",
+                "--wheel",
+                "--python",
+                python,
+                "-o",
+                str(work / "dist"),
+            ]
             times["d"][tool].append(timed([*uv_build, str(warm[tool])], env, work))
-            print(f"  round {round_ + 1} {tool}: " + ", ".join(f"{times[c][tool][-1]:.2f}s" for c in "abcd"), flush=True)
+            print(
+                f"  round {round_ + 1} {tool}: "
+                + ", ".join(f"{times[c][tool][-1]:.2f}s" for c in "abcd"),
+                flush=True,
+            )
     labels = {
         "a": "(a) pip install ., first time",
         "b": "(b) pip install --force-reinstall ., warm",

@@ -36,7 +36,9 @@ def pythons(versions: Sequence[str]) -> List[str]:
 
 def timed(cmd: List[str], env: dict, cwd: Path) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(
+        cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr}")
@@ -44,7 +46,9 @@ def timed(cmd: List[str], env: dict, cwd: Path) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--crate", default=str(REPO / "test-crates" / "pyo3-pure"))
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
@@ -65,13 +69,18 @@ def main() -> int:
     def i_args(selected: Sequence[str]) -> List[str]:
         return [a for p in selected for a in ("-i", p)]
 
-    print(f"crate: {args.crate}; interpreters: {', '.join(VERSIONS)}; runs: {args.runs}", flush=True)
+    print(
+        f"crate: {args.crate}; interpreters: {', '.join(VERSIONS)}; runs: {args.runs}", flush=True
+    )
     print("warming up both target dirs (full builds)...", flush=True)
     timed(theirs + i_args(pys), maturin_env, crate)
     timed(ours + i_args(pys), ours_env, crate)
 
     results = {}
-    for label, selected in (("(a) no-op, 1 interpreter", pys[-1:]), ("(b) no-op, 4 interpreters", pys)):
+    for label, selected in (
+        ("(a) no-op, 1 interpreter", pys[-1:]),
+        ("(b) no-op, 4 interpreters", pys),
+    ):
         # maturin's last build was for the last interpreter in the list, like ours
         m = [timed(theirs + i_args(selected), maturin_env, crate) for _ in range(args.runs)]
         o = [timed(ours + i_args(selected), ours_env, crate) for _ in range(args.runs)]

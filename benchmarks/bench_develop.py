@@ -63,7 +63,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-develop-") as tmp:
         crate = Path(tmp) / args.crate
         shutil.copytree(
-            REPO / "test-crates" / args.crate, crate, ignore=shutil.ignore_patterns("target", "*.so")
+            REPO / "test-crates" / args.crate,
+            crate,
+            ignore=shutil.ignore_patterns("target", "*.so"),
         )
         venv = create(resolve(args.python).executable, Path(tmp) / "venv", backend="virtualenv")
         env = {k: v for k, v in os.environ.items() if k not in ("CONDA_PREFIX", "PYTHONPATH")}

@@ -46,7 +46,9 @@ def run(cmd: List[str], env: Dict[str, str], cwd: Path) -> str:
 
 def import_seconds(cmd: List[str], env: Dict[str, str], cwd: Path) -> float:
     """The total time of the interpreter's top-level imports, from ``-X importtime``."""
-    proc = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], env=env, cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run(
+        [cmd[0], "-X", "importtime", *cmd[1:]], env=env, cwd=cwd, capture_output=True, text=True
+    )
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
     total = 0
@@ -79,16 +81,36 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-import-"))
     neutral = work / "neutral"
     neutral.mkdir()
-    base = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "CARGO_TARGET_DIR")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "VIRTUAL_ENV", "CARGO_TARGET_DIR")
+    }
     crates = {}
     venvs = {}
     for tool in ("hook", "nox"):
         crates[tool] = work / f"crate-{tool}"
         shutil.copytree(CRATE, crates[tool], ignore=shutil.ignore_patterns("target", "*.so"))
         venvs[tool] = create(python, work / f"venv-{tool}", backend="virtualenv")
-    hook_env = {**base, "VIRTUAL_ENV": str(venvs["hook"].path), "PATH": f"{venvs['hook'].bin_dir}{os.pathsep}{base['PATH']}"}
+    hook_env = {
+        **base,
+        "VIRTUAL_ENV": str(venvs["hook"].path),
+        "PATH": f"{venvs['hook'].bin_dir}{os.pathsep}{base['PATH']}",
+    }
     nox_env = {**base, "VIRTUAL_ENV": str(venvs["nox"].path), "PYTHONPATH": str(REPO)}
-    run([str(venvs["hook"].python), "-m", "pip", "install", "-q", "maturin==1.16.0", "maturin-import-hook==0.3.0"], hook_env, work)
+    run(
+        [
+            str(venvs["hook"].python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "maturin==1.16.0",
+            "maturin-import-hook==0.3.0",
+        ],
+        hook_env,
+        work,
+    )
     run([str(venvs["hook"].python), "-m", "maturin_import_hook", "site", "install"], hook_env, work)
     run(["maturin", "develop", "-q"], hook_env, crates["hook"])
     run([sys.executable, "-m", "maturin_nox", "develop", "-q"], nox_env, crates["nox"])
@@ -127,19 +149,28 @@ def main() -> int:
         stub = crates[tool] / "python" / "pyo3_mixed" / "_native.pyi"
         stub.write_text(stub.read_text() + "\n# touched\n")
         start = time.perf_counter()
-        verbose = {"hook": {"MATURIN_IMPORT_HOOK_LOG_LEVEL": "DEBUG"}, "nox": {"MATURIN_NOX_REBUILD": "verbose"}}
+        verbose = {
+            "hook": {"MATURIN_IMPORT_HOOK_LOG_LEVEL": "DEBUG"},
+            "nox": {"MATURIN_NOX_REBUILD": "verbose"},
+        }
         out = run(cmd[tool], {**env[tool], **verbose[tool]}, neutral)
         seconds = time.perf_counter() - start
         rebuilt = "Compiling" in out or "rebuilt" in out or "building" in out.lower()
         builds[tool] = f"{'1 build' if rebuilt else '0 builds'} ({seconds:.2f} s)"
 
-    print(f"crate: {CRATE.name}; interpreter: {python}; imports: {args.imports}; edits: {args.runs}")
+    print(
+        f"crate: {CRATE.name}; interpreter: {python}; imports: {args.imports}; edits: {args.runs}"
+    )
     print()
     print(f"{'case':52} {'import-hook':>13} {'maturin-nox':>13} {'ratio':>7}")
     h, n = overhead["hook"], overhead["nox"]
-    print(f"{'(a) import overhead over a plain import':52} {h * 1000:11.1f}ms {n * 1000:11.1f}ms {n / h if h > 0 else float('nan'):7.2f}")
+    print(
+        f"{'(a) import overhead over a plain import':52} {h * 1000:11.1f}ms {n * 1000:11.1f}ms {n / h if h > 0 else float('nan'):7.2f}"
+    )
     h, n = statistics.median(edit["hook"]), statistics.median(edit["nox"])
-    print(f"{'(b) edit src/lib.rs, import until the new code runs':52} {h:12.2f}s {n:12.2f}s {n / h:7.2f}")
+    print(
+        f"{'(b) edit src/lib.rs, import until the new code runs':52} {h:12.2f}s {n:12.2f}s {n / h:7.2f}"
+    )
     print(f"{'(c) touch the .pyi, import':52} {builds['hook']:>13} {builds['nox']:>13}")
     shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -47,7 +47,9 @@ def run(cmd: Sequence[str], env: Dict[str, str], cwd: Path) -> Tuple[float, floa
     """Run a command; its wall clock and CPU seconds (with every process it waited for)."""
     cpu = children_cpu()
     start = time.perf_counter()
-    proc = subprocess.run(list(cmd), env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(
+        list(cmd), env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
@@ -69,7 +71,11 @@ def main() -> int:
 
     pythons = [str(resolve(v).executable) for v in VERSIONS]
     work = Path(tempfile.mkdtemp(prefix="bench-loop-"))
-    base = {k: v for k, v in os.environ.items() if k not in ("CARGO_TARGET_DIR", "VIRTUAL_ENV", "PYTHONPATH")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CARGO_TARGET_DIR", "VIRTUAL_ENV", "PYTHONPATH")
+    }
     crates: Dict[str, Path] = {}
     envs: Dict[str, Dict[str, str]] = {}
     venvs = {}
@@ -94,14 +100,20 @@ def main() -> int:
 
     def develop_env(tool: str) -> Dict[str, str]:
         venv = venvs[tool]
-        return {**envs[tool], "VIRTUAL_ENV": str(venv.path), "PATH": f"{venv.bin_dir}{os.pathsep}{base['PATH']}"}
+        return {
+            **envs[tool],
+            "VIRTUAL_ENV": str(venv.path),
+            "PATH": f"{venv.bin_dir}{os.pathsep}{base['PATH']}",
+        }
 
     def edit(tool: str) -> None:
         lib = crates[tool] / "src" / "lib.rs"
         with open(lib, "a", encoding="utf-8") as handle:
             handle.write("// edited\n")
 
-    print(f"crate: {CRATE.name}; interpreters: {', '.join(VERSIONS)}; runs: {args.runs}", flush=True)
+    print(
+        f"crate: {CRATE.name}; interpreters: {', '.join(VERSIONS)}; runs: {args.runs}", flush=True
+    )
     print("warming up (full builds, both profiles, develop)...", flush=True)
     run(["pip", "install", "-q", "pip"], develop_env("maturin"), work)
     for tool in TOOLS:
@@ -132,7 +144,11 @@ def main() -> int:
     measure("(2) edit src/lib.rs, build, 1 interpreter", lambda t: (build(t, one), envs[t]), edit)
     measure("(3) the same, 4 interpreters", lambda t: (build(t, pythons), envs[t]), edit)
     measure("(4) develop after the edit", lambda t: (develop(t), develop_env(t)), edit)
-    measure("(6) edit, build --release, 1 interpreter", lambda t: (build(t, one, "--release"), envs[t]), edit)
+    measure(
+        "(6) edit, build --release, 1 interpreter",
+        lambda t: (build(t, one, "--release"), envs[t]),
+        edit,
+    )
 
     cold: Dict[str, List[Tuple[float, float]]] = {tool: [] for tool in TOOLS}
     for index in range(args.cold_runs):

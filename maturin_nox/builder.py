@@ -124,13 +124,13 @@ class _Staged:
     stamp: Optional[Path] = None
 
 
-def build_plan(
-    plan: Plan, *, dist_info: Optional[Mapping[str, bytes]] = None
-) -> List[BuiltWheel]:
+def build_plan(plan: Plan, *, dist_info: Optional[Mapping[str, bytes]] = None) -> List[BuiltWheel]:
     """Build every target of the plan and move the wheels into the output folder together."""
     out_dir = plan.out_dir
     if dist_info is None:
-        dist_info = dist_info_files(plan.project, plan.sbom_include, plan.path_remap)  # the same for every target
+        dist_info = dist_info_files(
+            plan.project, plan.sbom_include, plan.path_remap
+        )  # the same for every target
     with staging_dir(out_dir) as staging:
 
         def one(target: BuildTarget) -> _Staged:

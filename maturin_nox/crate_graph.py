@@ -108,7 +108,9 @@ def _unified(
         out[str(packages[pid]["name"])] |= set(nodes[pid].get("features", []))
         for dep in nodes[pid].get("deps", []):
             kinds = dep.get("dep_kinds") or [{}]
-            if any(not k.get("target") or platform_applies(str(k["target"]), platform()) for k in kinds):
+            if any(
+                not k.get("target") or platform_applies(str(k["target"]), platform()) for k in kinds
+            ):
                 stack.append(str(dep["pkg"]))
     return {name: tuple(sorted(feats)) for name, feats in out.items()}
 

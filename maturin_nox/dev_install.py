@@ -375,12 +375,19 @@ def develop(
     runner = runner or Runner.this_process()
     with target_lock(plan, target):  # until the library is copied out of the target dir
         return _develop_locked(
-            env, project, plan, target, scheme, deps, skip_install=skip_install, uv=uv, runner=runner
+            env,
+            project,
+            plan,
+            target,
+            scheme,
+            deps,
+            skip_install=skip_install,
+            uv=uv,
+            runner=runner,
         )
 
 
 def _develop_locked(
-
     env: VirtualEnv,
     project: Project,
     plan: Plan,
@@ -400,7 +407,15 @@ def _develop_locked(
                 "--skip-install only builds the extension in place for a mixed Rust/Python project; nothing was installed."
             )
         return DevelopResult(
-            env, project.name, project.version, project.mixed, False, False, result.extension, None, ()
+            env,
+            project.name,
+            project.version,
+            project.mixed,
+            False,
+            False,
+            result.extension,
+            None,
+            (),
         )
     direct_url = json.dumps(
         {"url": project.root.resolve().as_uri(), "dir_info": {"editable": True}}

@@ -78,7 +78,10 @@ def dep_info_inputs(artifact: Path) -> Optional[List[Path]]:
     registry and git checkouts are left out (they never change in place).
     """
     text: Optional[str] = None
-    for candidate in (artifact.parent / f"{artifact.stem}.d", artifact.with_name(artifact.name + ".d")):
+    for candidate in (
+        artifact.parent / f"{artifact.stem}.d",
+        artifact.with_name(artifact.name + ".d"),
+    ):
         try:
             text = candidate.read_text(encoding="utf-8", errors="replace")
             break
@@ -118,7 +121,12 @@ def project_inputs(cargo_metadata: Mapping[str, Any], manifest_path: Path) -> Li
     home = _cargo_home()
     # missing ones too: one made later changes the build
     for folder in (manifest_path.parent, *manifest_path.parent.parents):
-        for name in (".cargo/config.toml", ".cargo/config", "rust-toolchain.toml", "rust-toolchain"):
+        for name in (
+            ".cargo/config.toml",
+            ".cargo/config",
+            "rust-toolchain.toml",
+            "rust-toolchain",
+        ):
             out[folder / name] = None
     out[home / "config.toml"] = None
     out[home / "config"] = None

@@ -106,7 +106,9 @@ def conditional_features(project: Project, interp: Optional[Interpreter]) -> Tup
     if interp is None or not conditional:
         return ()
     found = [
-        c.feature for c in conditional if c.applies(interp.major, interp.minor, interp.implementation)
+        c.feature
+        for c in conditional
+        if c.applies(interp.major, interp.minor, interp.implementation)
     ]
     return tuple(f for f in dict.fromkeys(found) if f not in project.features)
 
@@ -184,7 +186,9 @@ def plan_targets(
         feats = conditional_features(project, interp)
         targets.append(
             BuildTarget(
-                _keyed(f"{interp.python_tag}-{interp.abi_tag}-{_fingerprint(project, interp)}", feats),
+                _keyed(
+                    f"{interp.python_tag}-{interp.abi_tag}-{_fingerprint(project, interp)}", feats
+                ),
                 interp.python_tag,
                 interp.abi_tag,
                 interp,
@@ -623,7 +627,9 @@ def _remaps(project: Project, options: BuildOptions) -> Tuple[str, ...]:
     from .reproducible import remap_args
 
     cwd = (options.cwd or Path.cwd()).resolve()
-    target_root = (cwd / options.target_dir).resolve() if options.target_dir else project.target_directory
+    target_root = (
+        (cwd / options.target_dir).resolve() if options.target_dir else project.target_directory
+    )
     return remap_args(project, target_root)
 
 
@@ -649,7 +655,9 @@ def pyo3_python(project: Project, executable: Union[str, os.PathLike[str]]) -> s
     are always resolved.
     """
     path = Path(executable)
-    in_venv = (path.parent.parent / "pyvenv.cfg").is_file() or (path.parent / "pyvenv.cfg").is_file()
+    in_venv = (path.parent.parent / "pyvenv.cfg").is_file() or (
+        path.parent / "pyvenv.cfg"
+    ).is_file()
     if in_venv and _local_build_script(project):
         return str(path)
     return os.path.realpath(path)

@@ -99,7 +99,9 @@ def enabled(project: Project) -> bool:
 def _inputs(project: Project, library: Path) -> List[Path]:
     """What the build read that an edit could change (cargo's dep-info, manifests, configuration)."""
     sources = dep_info_inputs(library) or []
-    return list(dict.fromkeys([*sources, *project_inputs(project.cargo_metadata, project.manifest_path)]))
+    return list(
+        dict.fromkeys([*sources, *project_inputs(project.cargo_metadata, project.manifest_path)])
+    )
 
 
 def _tool_maturin_digest(project: Project) -> str:

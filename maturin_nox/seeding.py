@@ -47,7 +47,12 @@ def pick_source(target_dir: Path, crate_name: str, exclude: Sequence[Path] = ())
     except OSError:
         return None
     for sibling in siblings:
-        if sibling == target_dir or sibling in exclude or not sibling.is_dir() or not _built(sibling):
+        if (
+            sibling == target_dir
+            or sibling in exclude
+            or not sibling.is_dir()
+            or not _built(sibling)
+        ):
             continue
         owners = sibling.with_name(sibling.name + ".owners.json")
         try:
@@ -93,7 +98,9 @@ def seed(target_dir: Path, source: Path) -> bool:
     start = time.perf_counter()
     try:
         with exclusive(source.with_name(source.name + ".lock")):
-            staging = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.seeding-", dir=target_dir.parent))
+            staging = Path(
+                tempfile.mkdtemp(prefix=f".{target_dir.name}.seeding-", dir=target_dir.parent)
+            )
             try:
                 copy = staging / "copy"
                 _copy(source, copy)

@@ -232,7 +232,9 @@ class VirtualEnv:
             uv = uv_exe is not None and (self.backend == "uv" or not pip)
         if uv:
             if uv_exe is None:
-                raise VenvError("uv was asked for but is not installed; install it with `pip install uv`.")
+                raise VenvError(
+                    "uv was asked for but is not installed; install it with `pip install uv`."
+                )
             return "uv"
         if pip:
             return "pip"

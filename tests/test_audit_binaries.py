@@ -79,24 +79,39 @@ def native(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
     libdir = root / "lib"
     libdir.mkdir()
     lib = _gcc(libdir / "libtinymath.so.1", TINYMATH, "-Wl,-soname,libtinymath.so.1")
-    fakepy = _gcc(libdir / "libpython3.11.so.1.0", "int Py_fake;\n",
-                  "-Wl,-soname,libpython3.11.so.1.0")
+    fakepy = _gcc(
+        libdir / "libpython3.11.so.1.0", "int Py_fake;\n", "-Wl,-soname,libpython3.11.so.1.0"
+    )
     ext_dir = root / "ext"
     ext_dir.mkdir()
     include = sysconfig.get_paths()["include"]
-    tinyext = _gcc(ext_dir / f"tinyext{EXT_SUFFIX}", TINYEXT, f"-I{include}", f"-L{libdir}",
-                   "-l:libtinymath.so.1", "-Wl,-rpath,$ORIGIN/../nowhere")
+    tinyext = _gcc(
+        ext_dir / f"tinyext{EXT_SUFFIX}",
+        TINYEXT,
+        f"-I{include}",
+        f"-L{libdir}",
+        "-l:libtinymath.so.1",
+        "-Wl,-rpath,$ORIGIN/../nowhere",
+    )
     newglibc = _gcc(ext_dir / f"newglibc{EXT_SUFFIX}", NEWGLIBC)
     blacklisted = _gcc(ext_dir / f"blacklisted{EXT_SUFFIX}", BLACKLISTED)
-    withpy = _gcc(ext_dir / f"withpy{EXT_SUFFIX}", WITH_LIBPYTHON, f"-L{libdir}",
-                  "-l:libpython3.11.so.1.0")
+    withpy = _gcc(
+        ext_dir / f"withpy{EXT_SUFFIX}", WITH_LIBPYTHON, f"-L{libdir}", "-l:libpython3.11.so.1.0"
+    )
     other_arch = ext_dir / f"otherarch{EXT_SUFFIX}"
     data = bytearray(tinyext.read_bytes())
     data[18:20] = (183).to_bytes(2, "little")  # e_machine = EM_AARCH64
     other_arch.write_bytes(bytes(data))
-    return {"libdir": libdir, "lib": lib, "fakepy": fakepy, "tinyext": tinyext,
-            "newglibc": newglibc, "blacklisted": blacklisted, "withpy": withpy,
-            "other_arch": other_arch}
+    return {
+        "libdir": libdir,
+        "lib": lib,
+        "fakepy": fakepy,
+        "tinyext": tinyext,
+        "newglibc": newglibc,
+        "blacklisted": blacklisted,
+        "withpy": withpy,
+        "other_arch": other_arch,
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -117,21 +132,38 @@ def test_elf_facts_are_read(native: Dict[str, Path]) -> None:
 
 
 def test_check_mode_names_the_external_library(native: Dict[str, Path]) -> None:
-    with pytest.raises(AuditError, match=r"libtinymath\.so\.1 is not allowed by manylinux_2_17 "
-                                         r"\(found at .*lib/libtinymath\.so\.1\).*repair"):
-        decide_platform([native["tinyext"]], compatibility="manylinux2014", mode="check",
-                        libs_dir="tinyext.libs", lib_dirs=[native["libdir"]])
+    with pytest.raises(
+        AuditError,
+        match=r"libtinymath\.so\.1 is not allowed by manylinux_2_17 "
+        r"\(found at .*lib/libtinymath\.so\.1\).*repair",
+    ):
+        decide_platform(
+            [native["tinyext"]],
+            compatibility="manylinux2014",
+            mode="check",
+            libs_dir="tinyext.libs",
+            lib_dirs=[native["libdir"]],
+        )
 
 
 def test_repair_mode_fails_clearly_when_the_library_is_nowhere(native: Dict[str, Path]) -> None:
     with pytest.raises(AuditError, match=r"libtinymath\.so\.1 .*was not found on this machine"):
-        decide_platform([native["tinyext"]], compatibility="manylinux_2_17", mode="repair",
-                        libs_dir="tinyext.libs")
+        decide_platform(
+            [native["tinyext"]],
+            compatibility="manylinux_2_17",
+            mode="repair",
+            libs_dir="tinyext.libs",
+        )
 
 
 def test_default_compatibility_grafts_the_library(native: Dict[str, Path]) -> None:
-    decision = decide_platform([native["tinyext"]], compatibility=None, mode="repair",
-                               libs_dir="tinyext.libs", lib_dirs=[native["libdir"]])
+    decision = decide_platform(
+        [native["tinyext"]],
+        compatibility=None,
+        mode="repair",
+        libs_dir="tinyext.libs",
+        lib_dirs=[native["libdir"]],
+    )
     assert decision.policy == "manylinux_2_5"
     assert decision.platform_tags == ("manylinux_2_5_x86_64", "manylinux1_x86_64")
     (graft,) = decision.grafts
@@ -141,62 +173,91 @@ def test_default_compatibility_grafts_the_library(native: Dict[str, Path]) -> No
     assert graft.source == native["lib"].resolve()
 
 
-def test_ld_library_path_is_searched(native: Dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ld_library_path_is_searched(
+    native: Dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LD_LIBRARY_PATH", str(native["libdir"]))
-    decision = decide_platform([native["tinyext"]], compatibility="manylinux_2_17",
-                               mode="repair", libs_dir="x.libs")
+    decision = decide_platform(
+        [native["tinyext"]], compatibility="manylinux_2_17", mode="repair", libs_dir="x.libs"
+    )
     assert [g.original_soname for g in decision.grafts] == ["libtinymath.so.1"]
 
 
 def test_check_mode_names_symbol_version_and_the_way_out(native: Dict[str, Path]) -> None:
     with pytest.raises(AuditError) as info:
-        decide_platform([native["newglibc"]], compatibility="manylinux_2_17", mode="check",
-                        libs_dir="x.libs")
+        decide_platform(
+            [native["newglibc"]], compatibility="manylinux_2_17", mode="check", libs_dir="x.libs"
+        )
     message = str(info.value)
     assert "needs GLIBC_2.36 (symbol `arc4random`)" in message
     assert "manylinux_2_17 does not allow" in message
     assert "build with --zig or choose --compatibility manylinux_2_36" in message
     # Grafting cannot fix symbol versions: repair mode fails the same way.
     with pytest.raises(AuditError, match=r"GLIBC_2\.36"):
-        decide_platform([native["newglibc"]], compatibility="manylinux_2_17", mode="repair",
-                        libs_dir="x.libs")
+        decide_platform(
+            [native["newglibc"]], compatibility="manylinux_2_17", mode="repair", libs_dir="x.libs"
+        )
 
 
 def test_warn_mode_tags_as_asked_and_reports(native: Dict[str, Path]) -> None:
-    decision = decide_platform([native["newglibc"]], compatibility="manylinux_2_17", mode="warn",
-                               libs_dir="x.libs")
+    decision = decide_platform(
+        [native["newglibc"]], compatibility="manylinux_2_17", mode="warn", libs_dir="x.libs"
+    )
     assert decision.platform_tags == ("manylinux_2_17_x86_64", "manylinux2014_x86_64")
     assert any("GLIBC_2.36" in m for m in decision.messages)
-    best = decide_platform([native["newglibc"]], compatibility=None, mode="check",
-                           libs_dir="x.libs")
+    best = decide_platform(
+        [native["newglibc"]], compatibility=None, mode="check", libs_dir="x.libs"
+    )
     assert best.platform_tags == ("manylinux_2_36_x86_64",)
 
 
 def test_skip_linux_and_other_platforms_need_no_analysis(native: Dict[str, Path]) -> None:
     not_elf = native["libdir"] / "not-an-elf.so"
     not_elf.write_text("hello")
-    assert decide_platform([not_elf], compatibility="off", mode="repair", libs_dir="x",
-                           platform_tag="linux_x86_64").platform_tags == ("linux_x86_64",)
-    assert decide_platform([not_elf], compatibility="manylinux2014", mode="skip", libs_dir="x",
-                           platform_tag="linux_x86_64").platform_tags == (
-        "manylinux_2_17_x86_64", "manylinux2014_x86_64")
-    assert decide_platform([not_elf], compatibility=None, mode="repair", libs_dir="x",
-                           platform_tag="macosx_11_0_arm64").platform_tags == (
-        "macosx_11_0_arm64",)
+    assert decide_platform(
+        [not_elf], compatibility="off", mode="repair", libs_dir="x", platform_tag="linux_x86_64"
+    ).platform_tags == ("linux_x86_64",)
+    assert decide_platform(
+        [not_elf],
+        compatibility="manylinux2014",
+        mode="skip",
+        libs_dir="x",
+        platform_tag="linux_x86_64",
+    ).platform_tags == ("manylinux_2_17_x86_64", "manylinux2014_x86_64")
+    assert decide_platform(
+        [not_elf], compatibility=None, mode="repair", libs_dir="x", platform_tag="macosx_11_0_arm64"
+    ).platform_tags == ("macosx_11_0_arm64",)
 
 
 def test_libpython_link_fails_every_audited_build(native: Dict[str, Path]) -> None:
     # as maturin: whatever the policy and mode, unless the audit is off
     for compatibility in ("pypi", None, "manylinux2014"):
         for mode in ("repair", "check", "warn"):
-            with pytest.raises(AuditError, match=r"links libpython3.* an extension module must not"):
-                decide_platform([native["withpy"]], compatibility=compatibility, mode=mode,
-                                libs_dir="x", lib_dirs=[native["libdir"]])
-    decision = decide_platform([native["withpy"]], compatibility="linux", mode="repair",
-                               libs_dir="x", lib_dirs=[native["libdir"]])
+            with pytest.raises(
+                AuditError, match=r"links libpython3.* an extension module must not"
+            ):
+                decide_platform(
+                    [native["withpy"]],
+                    compatibility=compatibility,
+                    mode=mode,
+                    libs_dir="x",
+                    lib_dirs=[native["libdir"]],
+                )
+    decision = decide_platform(
+        [native["withpy"]],
+        compatibility="linux",
+        mode="repair",
+        libs_dir="x",
+        lib_dirs=[native["libdir"]],
+    )
     assert decision.platform_tags == ("linux_x86_64",)
-    decision = decide_platform([native["withpy"]], compatibility=None, mode="skip",
-                               libs_dir="x", lib_dirs=[native["libdir"]])
+    decision = decide_platform(
+        [native["withpy"]],
+        compatibility=None,
+        mode="skip",
+        libs_dir="x",
+        lib_dirs=[native["libdir"]],
+    )
     assert decision.platform_tags == ("linux_x86_64",)
 
 
@@ -211,18 +272,32 @@ def test_blacklisted_symbols_block_old_policies(native: Dict[str, Path]) -> None
 
 def test_binaries_for_another_architecture_are_refused(native: Dict[str, Path]) -> None:
     with pytest.raises(AuditError, match="aarch64"):
-        decide_platform([native["other_arch"]], compatibility=None, mode="check",
-                        libs_dir="x", platform_tag="linux_x86_64")
+        decide_platform(
+            [native["other_arch"]],
+            compatibility=None,
+            mode="check",
+            libs_dir="x",
+            platform_tag="linux_x86_64",
+        )
     with pytest.raises(AuditError, match="one wheel holds binaries for one architecture"):
-        decide_platform([native["tinyext"], native["other_arch"]], compatibility=None,
-                        mode="check", libs_dir="x")
+        decide_platform(
+            [native["tinyext"], native["other_arch"]],
+            compatibility=None,
+            mode="check",
+            libs_dir="x",
+        )
 
 
-def test_apply_repair_rewrites_needed_rpath_and_soname(native: Dict[str, Path],
-                                                       tmp_path: Path) -> None:
-    decision = decide_platform([native["tinyext"]], compatibility="manylinux_2_17",
-                               mode="repair", libs_dir="tinyext.libs",
-                               lib_dirs=[native["libdir"]])
+def test_apply_repair_rewrites_needed_rpath_and_soname(
+    native: Dict[str, Path], tmp_path: Path
+) -> None:
+    decision = decide_platform(
+        [native["tinyext"]],
+        compatibility="manylinux_2_17",
+        mode="repair",
+        libs_dir="tinyext.libs",
+        lib_dirs=[native["libdir"]],
+    )
     (graft,) = decision.grafts
     arcname = f"tinyext/{native['tinyext'].name}"
     before = native["tinyext"].read_bytes()
@@ -242,15 +317,20 @@ def test_ld_so_conf_includes_are_followed(tmp_path: Path) -> None:
     (tmp_path / "more.conf").write_text("/opt/more\n")
     main = tmp_path / "ld.so.conf"
     main.write_text("# top\n/usr/local/lib\ninclude conf.d/*.conf\n")
-    assert parse_ld_so_conf(str(main)) == ["/usr/local/lib", "/opt/a/lib", "/opt/more",
-                                           "/opt/b/lib"]
+    assert parse_ld_so_conf(str(main)) == [
+        "/usr/local/lib",
+        "/opt/a/lib",
+        "/opt/more",
+        "/opt/b/lib",
+    ]
 
 
 def test_zig_build_command_rewrites_the_target() -> None:
     if shutil.which("cargo-zigbuild") is None:
         pytest.skip("cargo-zigbuild is not installed")
-    cmd, env = zig_build_command(["cargo", "rustc", "--lib", "--target",
-                                  "x86_64-unknown-linux-gnu"], glibc="2.28")
+    cmd, env = zig_build_command(
+        ["cargo", "rustc", "--lib", "--target", "x86_64-unknown-linux-gnu"], glibc="2.28"
+    )
     assert Path(cmd[0]).name == "cargo-zigbuild"
     assert cmd[1:] == ["rustc", "--target", "x86_64-unknown-linux-gnu.2.28", "--lib"]
     assert isinstance(env, dict)
@@ -272,7 +352,8 @@ def test_repaired_wheel_imports_without_the_original_library(
     monkeypatch.setenv("LD_LIBRARY_PATH", str(native["libdir"]))
     repaired = repair_wheel(wheel, tmp_path / "wheelhouse")
     assert repaired.name == "tinyext-1.0-" + wheel.name.split("-", 2)[2].replace(
-        "linux_x86_64", "manylinux_2_5_x86_64.manylinux1_x86_64")
+        "linux_x86_64", "manylinux_2_5_x86_64.manylinux1_x86_64"
+    )
     contents = read_wheel(repaired)  # RECORD rewritten and verified
     libs = [n for n in contents.files if n.startswith("tinyext.libs/libtinymath-")]
     assert len(libs) == 1
@@ -286,21 +367,56 @@ def test_repaired_wheel_imports_without_the_original_library(
         venv = tmp_path / "venv"
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
         python = venv / "bin" / "python"
-        subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-                        "--no-index", "--disable-pip-version-check", str(repaired)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(python),
+                "install",
+                "-q",
+                "--no-index",
+                "--disable-pip-version-check",
+                str(repaired),
+            ],
+            check=True,
+        )
         env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
-        run = subprocess.run([str(python), "-c", "import tinyext; print(tinyext.add(2, 40))"],
-                             cwd=tmp_path, env=env, capture_output=True, text=True)
+        run = subprocess.run(
+            [str(python), "-c", "import tinyext; print(tinyext.add(2, 40))"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         assert run.returncode == 0, run.stderr
         assert run.stdout.strip() == "42"
         # and the unrepaired wheel really could not have worked there
         bare = tmp_path / "bare"
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "--python", str(bare / "bin" / "python"),
-                        "install", "-q", "--no-index", "--disable-pip-version-check",
-                        str(wheel)], check=True)
-        failed = subprocess.run([str(bare / "bin" / "python"), "-c", "import tinyext"],
-                                cwd=tmp_path, env=env, capture_output=True, text=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(bare / "bin" / "python"),
+                "install",
+                "-q",
+                "--no-index",
+                "--disable-pip-version-check",
+                str(wheel),
+            ],
+            check=True,
+        )
+        failed = subprocess.run(
+            [str(bare / "bin" / "python"), "-c", "import tinyext"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         assert failed.returncode != 0 and "libtinymath.so.1" in failed.stderr
     finally:
         hidden.rename(native["libdir"])

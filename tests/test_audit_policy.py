@@ -23,12 +23,12 @@ OURS: Dict[str, Any] = json.loads(
 
 
 def _theirs(filename: str) -> List[Dict[str, Any]]:
-    return [p for p in json.loads((AUDITWHEEL_DATA / filename).read_text())
-            if p["name"] != "linux"]
+    return [p for p in json.loads((AUDITWHEEL_DATA / filename).read_text()) if p["name"] != "linux"]
 
 
-@pytest.mark.parametrize("filename,libc", [("manylinux-policy.json", "glibc"),
-                                           ("musllinux-policy.json", "musl")])
+@pytest.mark.parametrize(
+    "filename,libc", [("manylinux-policy.json", "glibc"), ("musllinux-policy.json", "musl")]
+)
 def test_policy_data_matches_auditwheel(filename: str, libc: str) -> None:
     ours = {p["name"]: p for p in OURS["policies"] if p["libc"] == libc}
     theirs = _theirs(filename)
@@ -62,9 +62,12 @@ def test_policies_are_best_first_and_tag_with_aliases() -> None:
     assert p2014.name == "manylinux_2_17"
     assert p2014.tags() == ("manylinux_2_17_x86_64", "manylinux2014_x86_64")
     assert policy_by_name("manylinux1", "glibc", "i686").tags() == (
-        "manylinux_2_5_i686", "manylinux1_i686")
+        "manylinux_2_5_i686",
+        "manylinux1_i686",
+    )
     assert policy_by_name("manylinux_2_28", "glibc", "aarch64").tags() == (
-        "manylinux_2_28_aarch64",)
+        "manylinux_2_28_aarch64",
+    )
 
 
 def test_symbol_versions_and_prefixes() -> None:

@@ -40,10 +40,25 @@ def _download(requirement: str, platform: str) -> Path:
     if not found:
         CACHE.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
-             "--only-binary=:all:", "--no-deps", "--python-version", "3.11",
-             "--platform", platform, requirement, "-d", str(CACHE)],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--disable-pip-version-check",
+                "--only-binary=:all:",
+                "--no-deps",
+                "--python-version",
+                "3.11",
+                "--platform",
+                platform,
+                requirement,
+                "-d",
+                str(CACHE),
+            ],
+            capture_output=True,
+            text=True,
         )
         found = [p for p in CACHE.glob(pattern) if p.name.lower().startswith(name)]
         if proc.returncode != 0 or not found:
@@ -58,8 +73,11 @@ def real_wheels() -> Dict[str, Path]:
 
 
 def _auditwheel_show(wheel: Path) -> Dict[str, object]:
-    proc = subprocess.run([sys.executable, "-m", "auditwheel", "show", "--json", str(wheel)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditwheel", "show", "--json", str(wheel)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     result: Dict[str, object] = json.loads(proc.stdout)
     return result
@@ -74,7 +92,8 @@ def test_tag_matches_auditwheel_show(real_wheels: Dict[str, Path], requirement: 
     assert ours.tag == theirs["overall_tag"]
     assert ours.symbol_tag == theirs["sym_tag"]
     assert {k: set(v) for k, v in ours.versioned_symbols.items()} == {
-        k: set(v) for k, v in theirs["versioned_symbols"].items()  # type: ignore[union-attr]
+        k: set(v)
+        for k, v in theirs["versioned_symbols"].items()  # type: ignore[union-attr]
     }
     assert sorted(ours.external_libs) == sorted(theirs["external_libs"])  # type: ignore[arg-type]
 
@@ -95,8 +114,9 @@ def test_musllinux_wheel_keeps_its_tag() -> None:
     assert report.external_libs == {}
 
 
-def test_cli_audit_json_has_the_documented_keys(real_wheels: Dict[str, Path],
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_audit_json_has_the_documented_keys(
+    real_wheels: Dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     wheel = real_wheels["orjson==3.10.11"]
     assert main(["audit", "--json", str(wheel)]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -106,14 +126,16 @@ def test_cli_audit_json_has_the_documented_keys(real_wheels: Dict[str, Path],
     assert 'consistent with the platform tag "manylinux_2_17_x86_64"' in capsys.readouterr().out
 
 
-def test_repair_of_a_compliant_wheel_only_retags(real_wheels: Dict[str, Path],
-                                                 tmp_path: Path) -> None:
+def test_repair_of_a_compliant_wheel_only_retags(
+    real_wheels: Dict[str, Path], tmp_path: Path
+) -> None:
     out = repair_wheel(real_wheels["pyyaml==6.0.2"], tmp_path, compatibility="manylinux_2_28")
     assert out.name == "pyyaml-6.0.2-cp311-cp311-manylinux_2_28_x86_64.whl"
     assert analyze_wheel(out).tag == "manylinux_2_17_x86_64"  # the binaries did not change
 
 
 # --- bad input: clear errors, nothing written --------------------------------
+
 
 def _pure_wheel(out: Path) -> Path:
     writer = WheelWriter(out, "demo", "1.0", ["py3-none-any"])
@@ -122,8 +144,7 @@ def _pure_wheel(out: Path) -> Path:
     return writer.finish()
 
 
-def _rezip(source: Path, target: Path, edit: Dict[str, bytes],
-           symlink: Sequence[str] = ()) -> Path:
+def _rezip(source: Path, target: Path, edit: Dict[str, bytes], symlink: Sequence[str] = ()) -> Path:
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
         for info in zin.infolist():
             zout.writestr(info, edit.pop(info.filename, zin.read(info)))
@@ -169,8 +190,9 @@ def test_parent_paths_and_symlinks_are_refused(tmp_path: Path) -> None:
     escaping = _rezip(good, tmp_path / "a" / good.name, {"../evil.py": b"boom"})
     _assert_refused(escaping, tmp_path, "unsafe path")
     (tmp_path / "b").mkdir()
-    linked = _rezip(good, tmp_path / "b" / good.name, {"demo/link.py": b"/etc/passwd"},
-                    symlink=["demo/link.py"])
+    linked = _rezip(
+        good, tmp_path / "b" / good.name, {"demo/link.py": b"/etc/passwd"}, symlink=["demo/link.py"]
+    )
     _assert_refused(linked, tmp_path, "symbolic link")
 
 
@@ -185,8 +207,9 @@ def test_a_pure_wheel_reports_pure_and_is_not_repaired(tmp_path: Path) -> None:
 def test_cli_reports_bad_input_without_traceback(tmp_path: Path) -> None:
     bogus = tmp_path / "demo-1.0-py3-none-any.whl"
     bogus.write_bytes(b"zzz")
-    proc = subprocess.run([sys.executable, "-m", "maturin_nox", "audit", str(bogus)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "maturin_nox", "audit", str(bogus)], capture_output=True, text=True
+    )
     assert proc.returncode == 1
     assert "not a zip archive" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -203,6 +226,7 @@ def test_an_elf_tagged_for_another_architecture_is_refused(
             writer.add_bytes(name, data)
     writer.add_dist_info("METADATA", "Metadata-Version: 2.1\nName: orjson\nVersion: 3.10.11\n")
     wheel = writer.finish()
-    with pytest.raises(AuditError, match="tagged for aarch64 but its binaries are built for "
-                                         "x86_64"):
+    with pytest.raises(
+        AuditError, match="tagged for aarch64 but its binaries are built for x86_64"
+    ):
         analyze_wheel(wheel)

@@ -40,7 +40,19 @@ def light_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(folder), str(REPO)])
     python = str(pyenv_python(PYTHON))
     # exactly what core depends on, for the interpreter that builds (tomli only before 3.11)
-    run([python, "-m", "pip", "download", "-q", "--only-binary=:all:", "-d", str(folder), "packaging>=24.0"])
+    run(
+        [
+            python,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--only-binary=:all:",
+            "-d",
+            str(folder),
+            "packaging>=24.0",
+        ]
+    )
     names = sorted(p.name.split("-")[0] for p in folder.glob("*.whl"))
     assert names == ["maturin_nox_core", "packaging"], names
     return folder
@@ -72,7 +84,16 @@ def test_pip_installs_through_the_backend_from_the_light_set_alone_and_rebuilds_
     crate = crate_copy(tmp_path)
     venv = create(str(pyenv_python(PYTHON)), tmp_path / "venv", backend="virtualenv")
     env = frontend_env(CARGO_TARGET_DIR=str(TARGET))
-    pip = [str(venv.python), "-m", "pip", "install", "-v", "--no-index", "--find-links", str(light_wheels)]
+    pip = [
+        str(venv.python),
+        "-m",
+        "pip",
+        "install",
+        "-v",
+        "--no-index",
+        "--find-links",
+        str(light_wheels),
+    ]
     run([*pip, str(crate)], env=env)
     run_check(venv.python, "pyo3-pure", tmp_path)
     # nothing changed: a forced reinstall builds again, and cargo compiles nothing
@@ -113,7 +134,9 @@ def test_python_m_build_reuses_the_dependencies_of_a_build_from_its_sdist(
 ) -> None:
     crate = crate_copy(tmp_path)
     cache = TARGET.parent / "maturin-nox-cache"  # the shared target of sdist builds, kept warm
-    env = frontend_env(MATURIN_NOX_CACHE_DIR=str(cache), PIP_NO_INDEX="1", PIP_FIND_LINKS=str(light_wheels))
+    env = frontend_env(
+        MATURIN_NOX_CACHE_DIR=str(cache), PIP_NO_INDEX="1", PIP_FIND_LINKS=str(light_wheels)
+    )
     python = str(pyenv_python(PYTHON))
     venv = create(python, tmp_path / "venv", backend="virtualenv")
     run([str(venv.python), "-m", "pip", "install", "-q", "build"], env={**env, "PIP_NO_INDEX": "0"})
@@ -139,7 +162,9 @@ def test_build_wheel_uses_the_metadata_pip_prepared(
     name = backend.prepare_metadata_for_build_wheel(str(prepared))
     metadata = prepared / name / "METADATA"
     # a frontend may resolve with what it was told: the wheel must say the same
-    metadata.write_text(metadata.read_text().replace("Name: pyo3-pure", "Name: pyo3-pure", 1) + "\n")
+    metadata.write_text(
+        metadata.read_text().replace("Name: pyo3-pure", "Name: pyo3-pure", 1) + "\n"
+    )
     wheel = backend.build_wheel(str(tmp_path / "out"), None, str(prepared))
     with zipfile.ZipFile(tmp_path / "out" / wheel) as zf:
         assert zf.read(f"{name}/METADATA") == metadata.read_bytes()
@@ -169,7 +194,10 @@ def test_get_requires_asks_only_for_what_a_build_uses(
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     monkeypatch.setattr("sysconfig.get_path", lambda name: str(tmp_path / "no-scripts"))
     udl = tmp_path / "udl"
-    write(udl / "Cargo.toml", '[package]\nname = "u"\nversion = "0.1.0"\n\n[dependencies]\nuniffi = "0.31"\n')
+    write(
+        udl / "Cargo.toml",
+        '[package]\nname = "u"\nversion = "0.1.0"\n\n[dependencies]\nuniffi = "0.31"\n',
+    )
     write(udl / "Cargo.lock", '[[package]]\nname = "uniffi"\nversion = "0.31.0"\n')
     write(udl / "src" / "lib.rs", "")
     monkeypatch.chdir(udl)

@@ -27,7 +27,14 @@ pytestmark = pytest.mark.slow
 
 # rust-cpython: maturin 1.16 no longer builds it (support removed in maturin 1.6);
 # maturin-nox does, for every CPython installed here (3.8 to 3.13).
-PER_INTERPRETER = ["pyo3-pure", "pyo3-mixed", "pyo3-workspace", "pyo3-ffi-pure", "rust-cpython", "with-data"]
+PER_INTERPRETER = [
+    "pyo3-pure",
+    "pyo3-mixed",
+    "pyo3-workspace",
+    "pyo3-ffi-pure",
+    "rust-cpython",
+    "with-data",
+]
 
 
 @pytest.mark.parametrize("crate", PER_INTERPRETER)
@@ -63,7 +70,9 @@ def test_abi3_crate_builds_one_wheel_for_all_interpreters(
         assert "OK" in run_check(python, "pyo3-abi3", tmp_path)
 
 
-def test_rebuilding_for_another_interpreter_keeps_the_first_build(wheel_builder, cargo_target) -> None:
+def test_rebuilding_for_another_interpreter_keeps_the_first_build(
+    wheel_builder, cargo_target
+) -> None:
     first = wheel_builder("pyo3-pure", ("3.9",))[0]
     target_39 = cargo_target / "maturin-nox" / first.target.key
     artifacts = sorted(target_39.glob("debug/*.so"))
@@ -90,8 +99,18 @@ def test_wheels_are_reproducible_with_source_date_epoch(
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     manifest = CRATES / "pyo3-mixed" / "Cargo.toml"
-    a = build(manifest_path=manifest, interpreters=["3.12"], out_dir=tmp_path / "a", target_dir=cargo_target)
-    b = build(manifest_path=manifest, interpreters=["3.12"], out_dir=tmp_path / "b", target_dir=cargo_target)
+    a = build(
+        manifest_path=manifest,
+        interpreters=["3.12"],
+        out_dir=tmp_path / "a",
+        target_dir=cargo_target,
+    )
+    b = build(
+        manifest_path=manifest,
+        interpreters=["3.12"],
+        out_dir=tmp_path / "b",
+        target_dir=cargo_target,
+    )
     assert a[0].path.read_bytes() == b[0].path.read_bytes()
     info = zipfile.ZipFile(a[0].path).infolist()[0]
     assert info.date_time[:3] == (2023, 11, 14)
@@ -128,7 +147,15 @@ def _comparable(names: List[str]) -> List[str]:
 
 @pytest.mark.parametrize(
     "crate",
-    ["pyo3-pure", "pyo3-mixed", "pyo3-abi3", "pyo3-workspace", "pyo3-ffi-pure", "with-data", "sdist-path-dep"],
+    [
+        "pyo3-pure",
+        "pyo3-mixed",
+        "pyo3-abi3",
+        "pyo3-workspace",
+        "pyo3-ffi-pure",
+        "with-data",
+        "sdist-path-dep",
+    ],
 )
 def test_same_wheel_as_maturin(crate: str, wheel_builder, maturin_target, tmp_path: Path) -> None:
     ours = wheel_builder(crate, ("3.12",))[0].path
@@ -155,7 +182,10 @@ def test_same_wheel_as_maturin(crate: str, wheel_builder, maturin_target, tmp_pa
         if name.endswith((".py", ".pyi", "entry_points.txt", "py.typed")) or "/licenses/" in name:
             assert a[name] == b[name], name
     wheel_file = next(n for n in a if n.endswith(".dist-info/WHEEL"))
-    tags = lambda text: sorted(ln for ln in text.decode().splitlines() if ln.startswith(("Tag", "Root")))  # noqa: E731
+
+    def tags(text: bytes) -> List[str]:
+        return sorted(ln for ln in text.decode().splitlines() if ln.startswith(("Tag", "Root")))
+
     assert tags(a[wheel_file]) == tags(b[wheel_file])
 
 
@@ -168,7 +198,12 @@ def test_unchanged_inputs_reuse_the_wheel_and_a_python_edit_rebuilds_it(
 
     crate = tmp_path / "pyo3-mixed"
     shutil.copytree(CRATES / "pyo3-mixed", crate, ignore=shutil.ignore_patterns("target"))
-    kw = dict(manifest_path=crate / "Cargo.toml", interpreters=["3.12"], out_dir=tmp_path / "w", target_dir=cargo_target)
+    kw = dict(
+        manifest_path=crate / "Cargo.toml",
+        interpreters=["3.12"],
+        out_dir=tmp_path / "w",
+        target_dir=cargo_target,
+    )
     first = build(**kw)[0]
     second = build(**kw)[0]
     assert not first.reused and second.reused and second.path == first.path

@@ -57,7 +57,9 @@ def test_unknown_binding_in_pyproject(tmp_path: Path) -> None:
 
 def test_unknown_binding_on_the_command_line(tmp_path: Path) -> None:
     r = cli("build", "-b", "pyo4", "-m", str(CRATES / "pyo3-pure" / "Cargo.toml"))
-    assert r.returncode == 2 and "unknown bindings 'pyo4'" in r.stderr and "Traceback" not in r.stderr
+    assert (
+        r.returncode == 2 and "unknown bindings 'pyo4'" in r.stderr and "Traceback" not in r.stderr
+    )
 
 
 @pytest.mark.slow
@@ -65,7 +67,15 @@ def test_interpreter_that_does_not_exist(tmp_path: Path) -> None:
     out = tmp_path / "out"
     r = cli("build", "-i", "3.5", "-o", str(out), "-m", str(CRATES / "pyo3-pure" / "Cargo.toml"))
     _fails(r, "3.5", out=out)
-    r = cli("build", "-i", "/no/such/python", "-o", str(out), "-m", str(CRATES / "pyo3-pure" / "Cargo.toml"))
+    r = cli(
+        "build",
+        "-i",
+        "/no/such/python",
+        "-o",
+        str(out),
+        "-m",
+        str(CRATES / "pyo3-pure" / "Cargo.toml"),
+    )
     _fails(r, "/no/such/python", out=out)
 
 
@@ -78,7 +88,9 @@ def test_interpreter_outside_requires_python(tmp_path: Path) -> None:
     text = re.sub(r'requires-python = "[^"]*"', 'requires-python = ">=3.10"', text)
     (crate / "pyproject.toml").write_text(text)
     out = tmp_path / "out"
-    _fails(cli("build", "-i", "3.9", "-o", str(out), cwd=crate), "requires-python", ">=3.10", out=out)
+    _fails(
+        cli("build", "-i", "3.9", "-o", str(out), cwd=crate), "requires-python", ">=3.10", out=out
+    )
 
 
 @pytest.mark.slow
@@ -87,7 +99,7 @@ def test_version_that_is_not_pep440(tmp_path: Path) -> None:
     text = (crate / "pyproject.toml").read_text()
     import re
 
-    text = re.sub(r'dynamic = \[[^\]]*\]\n', "", text)
+    text = re.sub(r"dynamic = \[[^\]]*\]\n", "", text)
     text = text.replace("[project]\n", '[project]\nversion = "1.0.x"\n', 1)
     (crate / "pyproject.toml").write_text(text)
     out = tmp_path / "out"
@@ -106,9 +118,20 @@ def test_missing_python_source(tmp_path: Path) -> None:
 def test_cargo_compile_error_leaves_no_wheel(tmp_path: Path, cargo_target: Path) -> None:
     crate = _copy("pyo3-pure", tmp_path)
     lib = crate / "src" / "lib.rs"
-    lib.write_text(lib.read_text() + "\nfn broken() -> u32 { \"not a number\" }\n")
+    lib.write_text(lib.read_text() + '\nfn broken() -> u32 { "not a number" }\n')
     out = tmp_path / "out"
-    r = cli("build", "-i", "3.9", "-i", "3.12", "-o", str(out), "--target-dir", str(cargo_target), cwd=crate)
+    r = cli(
+        "build",
+        "-i",
+        "3.9",
+        "-i",
+        "3.12",
+        "-o",
+        str(out),
+        "--target-dir",
+        str(cargo_target),
+        cwd=crate,
+    )
     _fails(r, "cargo rustc", "failed", out=out)
     assert "mismatched types" in r.stderr  # cargo's own error is shown
 
@@ -131,7 +154,7 @@ def _append_to_table(path: Path, table: str, line: str) -> None:
         ("project.scripts", 'x = "not a target!"', ("project.scripts.x", "not a target!")),
         ("project.scripts", 'x = "pkg.mod"', ("project.scripts.x", "module:function")),
         ("project.gui-scripts", 'g = "1abc:main"', ("project.gui-scripts.g",)),
-        ("project.entry-points.\"my group!\"", 'p = "pkg:f"', ("my group!", "group name")),
+        ('project.entry-points."my group!"', 'p = "pkg:f"', ("my group!", "group name")),
         ("project.entry-points.plugins", 'p = "class:f"', ("project.entry-points.plugins.p",)),
         ("tool.maturin", 'module-name = "1abc"', ("tool.maturin.module-name", "'1abc'")),
         ("tool.maturin", 'module-name = "pkg.class"', ("tool.maturin.module-name", "'class'")),
@@ -195,7 +218,9 @@ def test_an_extension_linked_to_libpython_is_refused_unless_the_audit_is_off(
     common = ("-i", "3.12", "-o", str(out), "--target-dir", str(cargo_target))
     for audit in ((), ("--auditwheel", "check"), ("--auditwheel", "warn")):
         result = cli("build", *common, *audit, cwd=crate)
-        _fails(result, "libpyo3_links_libpython.so links libpython3.12", "extension-module", out=out)
+        _fails(
+            result, "libpyo3_links_libpython.so links libpython3.12", "extension-module", out=out
+        )
     assert "links libpython (libpython3." in _maturin_fails(crate, maturin_target)
     # skipping the audit builds it, as in maturin (a linux wheel for this interpreter only)
     result = cli("build", *common, "--compatibility", "linux", cwd=crate)

@@ -67,9 +67,7 @@ def run(cmd: List[str], cwd: Path, env: Dict[str, str]) -> str:
     return proc.stdout
 
 
-def test_build_and_develop_run_cargo_metadata_once(
-    tmp_path: Path, shim: Dict[str, str]
-) -> None:
+def test_build_and_develop_run_cargo_metadata_once(tmp_path: Path, shim: Dict[str, str]) -> None:
     crate = crate_copy(tmp_path)
     python = str(pyenv_python(PYTHON))
     build = [sys.executable, "-m", "maturin_nox", "build", "-i", python]
@@ -85,7 +83,11 @@ def test_an_unchanged_project_runs_no_cargo_at_all_the_second_time(
     tmp_path: Path, shim: Dict[str, str]
 ) -> None:
     crate = crate_copy(tmp_path)
-    env = {**shim, "MATURIN_NOX_METADATA_CACHE": "1", "MATURIN_NOX_CACHE_DIR": str(tmp_path / "cache")}
+    env = {
+        **shim,
+        "MATURIN_NOX_METADATA_CACHE": "1",
+        "MATURIN_NOX_CACHE_DIR": str(tmp_path / "cache"),
+    }
     python = str(pyenv_python(PYTHON))
     build = [sys.executable, "-m", "maturin_nox", "build", "-i", python]
     build += ["--target-dir", str(TARGET), "-o", str(tmp_path / "out")]

@@ -90,7 +90,9 @@ def test_cffi_and_bin_get_one_py3_none_target() -> None:
 
 
 def test_abi3_features_give_the_lowest_version() -> None:
-    abi3t, abi3 = crate_stable_abis({"pyo3": ["abi3", "abi3-py38", "abi3-py39", "abi3-py310", "default"]})
+    abi3t, abi3 = crate_stable_abis(
+        {"pyo3": ["abi3", "abi3-py38", "abi3-py39", "abi3-py310", "default"]}
+    )
     assert (abi3t, abi3) == (None, StableAbi("abi3", (3, 8)))
     assert crate_stable_abis({"pyo3": ["macros"]}) == (None, None)
 
@@ -129,7 +131,9 @@ def test_pyo3_python_is_a_venvs_own_only_when_a_local_build_script_may_run_it(
     build = {"kind": ["custom-build"]}
     plain = project({"source": None, "targets": [lib]})
     # a build script from crates.io reads the interpreter's configuration only
-    registry = project({"source": None, "targets": [lib]}, {"source": "registry+x", "targets": [build]})
+    registry = project(
+        {"source": None, "targets": [lib]}, {"source": "registry+x", "targets": [build]}
+    )
     scripted = project({"source": None, "targets": [lib, build]})
     real = os.path.realpath(base)
     assert pyo3_python(plain, venv) == pyo3_python(registry, venv) == real
@@ -140,7 +144,12 @@ def test_pyo3_python_is_a_venvs_own_only_when_a_local_build_script_may_run_it(
 @pytest.mark.parametrize(
     "config, manifest, pyproject, expected",
     [
-        (MaturinConfig(module_name="pkg._native"), {"lib": {"name": "libname"}}, {"project": {"name": "p"}}, "pkg._native"),
+        (
+            MaturinConfig(module_name="pkg._native"),
+            {"lib": {"name": "libname"}},
+            {"project": {"name": "p"}},
+            "pkg._native",
+        ),
         (MaturinConfig(), {"lib": {"name": "libname"}}, {"project": {"name": "p"}}, "libname"),
         (MaturinConfig(), {}, {"project": {"name": "my.project"}}, "my.project"),  # as written
         (MaturinConfig(), {}, None, "crate_name"),
@@ -161,13 +170,21 @@ def test_a_module_name_with_a_minus_is_refused_naming_where_it_comes_from(pyproj
     # maturin takes project.name and the package name as written, never with '-' replaced
     with pytest.raises(ConfigError, match=rf"'my-project' \(from {key} in .*\) contains a minus"):
         _module_name(
-            MaturinConfig(), {}, pyproject, {"name": "my-project"}, "cffi", Path("Cargo.toml"),
+            MaturinConfig(),
+            {},
+            pyproject,
+            {"name": "my-project"},
+            "cffi",
+            Path("Cargo.toml"),
             Path("pyproject.toml"),
         )
     # a binary's name is never imported: maturin accepts it, so do we
-    assert _module_name(
-        MaturinConfig(), {}, pyproject, {"name": "my-project"}, "bin", Path("Cargo.toml"), None
-    ) == "my-project"
+    assert (
+        _module_name(
+            MaturinConfig(), {}, pyproject, {"name": "my-project"}, "bin", Path("Cargo.toml"), None
+        )
+        == "my-project"
+    )
 
 
 def _config(table: Dict[str, Any]) -> MaturinConfig:
@@ -210,7 +227,9 @@ def test_compressed_tags_and_file_name() -> None:
     assert compress_tags(["cp38-abi3-manylinux_2_17_x86_64", "cp38-abi3-manylinux2014_x86_64"]) == (
         "cp38-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64"
     )
-    assert wheel_filename("My.Pkg-name", "1.0", ["py3-none-any"]) == "my_pkg_name-1.0-py3-none-any.whl"
+    assert (
+        wheel_filename("My.Pkg-name", "1.0", ["py3-none-any"]) == "my_pkg_name-1.0-py3-none-any.whl"
+    )
 
 
 def test_wheel_writer_writes_record_last_with_hashes_and_is_atomic(tmp_path: Path) -> None:

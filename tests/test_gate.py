@@ -26,12 +26,20 @@ REPO = Path(__file__).resolve().parents[1]
 CRATES = REPO / "test-crates"
 RELEASE = REPO / "sessions" / "release.py"
 TARGET = Path(
-    os.environ.get("MATURIN_NOX_TEST_TARGET", Path.home() / ".cache" / "maturin-nox-tests" / "target")
+    os.environ.get(
+        "MATURIN_NOX_TEST_TARGET", Path.home() / ".cache" / "maturin-nox-tests" / "target"
+    )
 )
 CREDENTIALS = {"TWINE_USERNAME": "tester", "TWINE_PASSWORD": "not-a-secret"}
 _CREDENTIAL_VARS = (
-    "MATURIN_PYPI_TOKEN", "MATURIN_USERNAME", "MATURIN_PASSWORD", "TWINE_USERNAME",
-    "TWINE_PASSWORD", "MATURIN_REPOSITORY", "MATURIN_REPOSITORY_URL", "TWINE_REPOSITORY",
+    "MATURIN_PYPI_TOKEN",
+    "MATURIN_USERNAME",
+    "MATURIN_PASSWORD",
+    "TWINE_USERNAME",
+    "TWINE_PASSWORD",
+    "MATURIN_REPOSITORY",
+    "MATURIN_REPOSITORY_URL",
+    "TWINE_REPOSITORY",
     "TWINE_REPOSITORY_URL",
 )
 
@@ -68,8 +76,13 @@ def retag(wheel: Path, out_dir: Path, platform: str) -> Path:
 
 def passing_test(wheel: Path, ok: bool = True, detail: str = "") -> gate.TestResult:
     return gate.TestResult(
-        wheel.name, gate.file_sha256(wheel), "CPython 3.12.1", "/usr/bin/python3.12", ok,
-        ("pytest",), detail,
+        wheel.name,
+        gate.file_sha256(wheel),
+        "CPython 3.12.1",
+        "/usr/bin/python3.12",
+        ok,
+        ("pytest",),
+        detail,
     )
 
 
@@ -77,13 +90,23 @@ def nox(
     project: Path, *args: str, env: Optional[Dict[str, str]] = None, drop: tuple = ()
 ) -> subprocess.CompletedProcess:
     """Run nox with sessions/release.py from the project folder; output merged."""
-    full = {**os.environ, "MATURIN_NOX_TARGET_DIR": str(TARGET), "MATURIN_NOX_RELEASE": "0",
-            "MATURIN_NOX_PYTHONS": "3.9,3.12", **(env or {})}
+    full = {
+        **os.environ,
+        "MATURIN_NOX_TARGET_DIR": str(TARGET),
+        "MATURIN_NOX_RELEASE": "0",
+        "MATURIN_NOX_PYTHONS": "3.9,3.12",
+        **(env or {}),
+    }
     for name in ("PYTHONPATH", *drop):
         full.pop(name, None)
     return subprocess.run(
-        [sys.executable, "-m", "nox", "-f", str(RELEASE), *args], cwd=project, env=full,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+        [sys.executable, "-m", "nox", "-f", str(RELEASE), *args],
+        cwd=project,
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
         timeout=900,
     )
 
@@ -106,7 +129,9 @@ def failed(proc: subprocess.CompletedProcess) -> str:
 
 
 def dists(project: Path) -> List[Path]:
-    return sorted(p for p in (project / "target" / "wheels").iterdir() if not p.name.startswith("."))
+    return sorted(
+        p for p in (project / "target" / "wheels").iterdir() if not p.name.startswith(".")
+    )
 
 
 # --- unit tests on real wheels -----------------------------------------------------------
@@ -118,8 +143,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> List[Path]:
     from maturin_nox import build
 
     out = tmp_path_factory.mktemp("gate-wheels")
-    return [w.path for w in build(manifest_path=CRATES / "pyo3-mixed" / "Cargo.toml",
-                                  interpreters=["3.9", "3.12"], out_dir=out, target_dir=TARGET)]
+    return [
+        w.path
+        for w in build(
+            manifest_path=CRATES / "pyo3-mixed" / "Cargo.toml",
+            interpreters=["3.9", "3.12"],
+            out_dir=out,
+            target_dir=TARGET,
+        )
+    ]
 
 
 @pytest.fixture()
@@ -165,8 +197,18 @@ def test_audited_and_tested_wheels_pass_with_twine_check(folder: Path) -> None:
 def test_a_failed_test_run_blocks_and_names_the_interpreter(folder: Path) -> None:
     record_all(folder)
     wheel = sorted(folder.glob("*.whl"))[0]
-    gate.record_test(folder, gate.TestResult(
-        wheel.name, gate.file_sha256(wheel), "CPython 3.9.18", "/py39", False, ("pytest",), "exit 1"))
+    gate.record_test(
+        folder,
+        gate.TestResult(
+            wheel.name,
+            gate.file_sha256(wheel),
+            "CPython 3.9.18",
+            "/py39",
+            False,
+            ("pytest",),
+            "exit 1",
+        ),
+    )
     verdict = gate.evaluate(folder)
     assert not verdict.ok and [f.path for f in verdict.failed()] == [wheel]
     assert verdict.problems == (f"{wheel.name} failed its tests with CPython 3.9.18 (exit 1).",)
@@ -195,12 +237,16 @@ def test_audit_catches_a_corrupted_record(folder: Path) -> None:
 
 
 @pytest.mark.slow
-def test_audit_refuses_a_manylinux_claim_the_binaries_do_not_meet(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_audit_refuses_a_manylinux_claim_the_binaries_do_not_meet(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     wheel = sorted(folder.glob("*.whl"))[0]
     claimed = retag(wheel, tmp_path_factory.mktemp("retag"), "manylinux_2_17_x86_64")
     result = gate.audit_wheel(claimed)
     assert not result.ok
-    assert "claims manylinux_2_17_x86_64 but its binaries only meet manylinux_2_" in result.problems[0]
+    assert (
+        "claims manylinux_2_17_x86_64 but its binaries only meet manylinux_2_" in result.problems[0]
+    )
     plain = gate.audit_wheel(retag(wheel, tmp_path_factory.mktemp("plain"), "linux_x86_64"))
     assert plain.ok and "PyPI refuses" in plain.notes[0]
 
@@ -258,20 +304,32 @@ def test_publish_uploads_everything_that_passed_and_pip_installs_it_back(
         assert server.files() == sorted(names) and out.count("Uploaded ") == 3
 
         python = fresh_venv("3.12")
-        pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-               "--index-url", server.simple_url, "pyo3-mixed==0.4.0"]
+        pip = [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--index-url",
+            server.simple_url,
+            "pyo3-mixed==0.4.0",
+        ]
         subprocess.run(pip, check=True, capture_output=True, cwd=tmp_path)
         check = subprocess.run(
             [str(python), "-c", "import pyo3_mixed; print(pyo3_mixed.sum_as_string(40, 2))"],
-            capture_output=True, text=True, cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
         )
         assert check.stdout.strip() == "42", check.stderr
 
         # The same files again: a clear refusal, then a clean skip.
         out = failed(publish(released, "--repository-url", server.url, env=CREDENTIALS))
         assert "already exists on the package index" in out and "--skip-existing" in out
-        out = ok(publish(released, "--repository-url", server.url, "--skip-existing",
-                         env=CREDENTIALS))
+        out = ok(
+            publish(released, "--repository-url", server.url, "--skip-existing", env=CREDENTIALS)
+        )
         assert out.count("Skipped ") == 3
 
 
@@ -293,9 +351,18 @@ def test_publish_reports_a_refused_connection(released: Path) -> None:
 
 
 @pytest.mark.slow
-def test_publish_without_credentials_names_the_variable_to_set(released: Path, tmp_path: Path) -> None:
-    out = failed(publish(released, "--repository-url", "http://127.0.0.1:9/",
-                         env={"HOME": str(tmp_path)}, drop=_CREDENTIAL_VARS))
+def test_publish_without_credentials_names_the_variable_to_set(
+    released: Path, tmp_path: Path
+) -> None:
+    out = failed(
+        publish(
+            released,
+            "--repository-url",
+            "http://127.0.0.1:9/",
+            env={"HOME": str(tmp_path)},
+            drop=_CREDENTIAL_VARS,
+        )
+    )
     assert "No credentials for http://127.0.0.1:9/: set MATURIN_PYPI_TOKEN" in out
 
 
@@ -307,12 +374,17 @@ def test_bad_publish_arguments_are_one_sentence(released: Path) -> None:
 
 @pytest.mark.slow
 def test_a_failing_test_blocks_the_upload(release_copy: Path, tmp_path: Path) -> None:
-    (release_copy / "tests" / "test_broken.py").write_text("def test_broken():\n    assert 1 == 2\n")
+    (release_copy / "tests" / "test_broken.py").write_text(
+        "def test_broken():\n    assert 1 == 2\n"
+    )
     out = nox(release_copy, "-s", "test").stdout
     assert "FAILED (exit 1)" in out
     with run_pypiserver(tmp_path / "index") as server:
         out = failed(publish(release_copy, "--repository-url", server.url, env=CREDENTIALS))
-        assert "failed its tests with CPython 3.9" in out and "failed its tests with CPython 3.12" in out
+        assert (
+            "failed its tests with CPython 3.9" in out
+            and "failed its tests with CPython 3.12" in out
+        )
         assert "Nothing was uploaded: 2 of 3 files did not pass the publish gate" in out
         assert server.files() == []
 

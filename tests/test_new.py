@@ -58,8 +58,13 @@ def test_a_new_project_passes_nox_build_and_test_right_away(tmp_path: Path, layo
     assert created.returncode == 0, created.stderr
 
     files = _files(project)
-    for expected in [".gitignore", "pyproject.toml", "noxfile.py", f"tests/test_{module}.py",
-                     ".github/workflows/CI.yml"]:
+    for expected in [
+        ".gitignore",
+        "pyproject.toml",
+        "noxfile.py",
+        f"tests/test_{module}.py",
+        ".github/workflows/CI.yml",
+    ]:
         assert expected in files
     assert "Next: cd" in created.stdout
 

@@ -51,13 +51,30 @@ def _env(**extra: str) -> Dict[str, str]:
 
 
 def publish(
-    *args: str, out: Path, pypirc: Path, crate_dir: Path = CRATES / CRATE, env: Dict[str, str] | None = None
+    *args: str,
+    out: Path,
+    pypirc: Path,
+    crate_dir: Path = CRATES / CRATE,
+    env: Dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``maturin-nox publish`` on a crate: dev profile, shared target dir, one interpreter."""
     cmd = [
-        sys.executable, "-m", "maturin_nox", "publish", "--debug", "-v",
-        "-m", str(crate_dir / "Cargo.toml"), "--target-dir", str(TARGET), "-o", str(out),
-        "--config-file", str(pypirc), "--non-interactive", *args,
+        sys.executable,
+        "-m",
+        "maturin_nox",
+        "publish",
+        "--debug",
+        "-v",
+        "-m",
+        str(crate_dir / "Cargo.toml"),
+        "--target-dir",
+        str(TARGET),
+        "-o",
+        str(out),
+        "--config-file",
+        str(pypirc),
+        "--non-interactive",
+        *args,
     ]
     return subprocess.run(cmd, capture_output=True, text=True, env=env or _env())
 
@@ -94,11 +111,26 @@ def test_publish_uploads_every_wheel_and_the_sdist_which_install_back_from_the_i
 
     # Install it back from the index into a fresh environment and run the crate's check.
     env_dir = tmp_path / "venv"
-    subprocess.run([str(pyenv_python("3.12")), "-m", "venv", "--without-pip", str(env_dir)], check=True)
+    subprocess.run(
+        [str(pyenv_python("3.12")), "-m", "venv", "--without-pip", str(env_dir)], check=True
+    )
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-cache-dir",
-         "--index-url", index.simple_url, "--only-binary", ":all:", CRATE],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-cache-dir",
+            "--index-url",
+            index.simple_url,
+            "--only-binary",
+            ":all:",
+            CRATE,
+        ],
         check=True,
     )
     run_check(python, CRATE, tmp_path)
@@ -125,7 +157,9 @@ def test_publish_again_with_environment_credentials_skips_what_exists(
 def test_dry_run_shows_what_would_go_where_and_uploads_nothing(
     index: index_server.IndexServer, pypirc: Path, tmp_path: Path
 ) -> None:
-    proc = publish("-i", "3.12", "--dry-run", *_upload_args(index), out=tmp_path / "d", pypirc=pypirc)
+    proc = publish(
+        "-i", "3.12", "--dry-run", *_upload_args(index), out=tmp_path / "d", pypirc=pypirc
+    )
 
     assert proc.returncode == 0, proc.stderr
     would = [line for line in proc.stdout.splitlines() if "Would upload" in line]
@@ -154,8 +188,15 @@ def test_a_wheel_failing_the_audit_uploads_nothing(
     if sys.platform != "linux":
         pytest.skip("manylinux audits happen on Linux only")
     proc = publish(
-        "-i", "3.12", "--compatibility", "manylinux1", "--auditwheel", auditwheel,
-        *_upload_args(index), out=tmp_path / "bad", pypirc=pypirc,
+        "-i",
+        "3.12",
+        "--compatibility",
+        "manylinux1",
+        "--auditwheel",
+        auditwheel,
+        *_upload_args(index),
+        out=tmp_path / "bad",
+        pypirc=pypirc,
     )
 
     assert proc.returncode == 1
@@ -171,10 +212,14 @@ def test_a_readme_that_would_not_render_uploads_nothing(
     crate = tmp_path / "bad-readme"
     shutil.copytree(CRATES / CRATE, crate, ignore=shutil.ignore_patterns("target"))
     (crate / "README.md").unlink()
-    (crate / "README.rst").write_text("Title\n=====\n\n.. nosuchdirective:: boom\n", encoding="utf-8")
+    (crate / "README.rst").write_text(
+        "Title\n=====\n\n.. nosuchdirective:: boom\n", encoding="utf-8"
+    )
     pyproject = crate / "pyproject.toml"
     pyproject.write_text(
-        pyproject.read_text(encoding="utf-8").replace('readme = "README.md"', 'readme = "README.rst"'),
+        pyproject.read_text(encoding="utf-8").replace(
+            'readme = "README.md"', 'readme = "README.rst"'
+        ),
         encoding="utf-8",
     )
 
@@ -210,8 +255,17 @@ def test_wrong_credentials_are_one_sentence_without_the_secret(
 def test_an_unreachable_repository_is_one_sentence(pypirc: Path, tmp_path: Path) -> None:
     with index_server.refused_url() as url:
         proc = publish(
-            "-i", "3.12", "--no-sdist", "--repository-url", url, "-u", USER, "-p", SECRET,
-            out=tmp_path / "o", pypirc=pypirc,
+            "-i",
+            "3.12",
+            "--no-sdist",
+            "--repository-url",
+            url,
+            "-u",
+            USER,
+            "-p",
+            SECRET,
+            out=tmp_path / "o",
+            pypirc=pypirc,
         )
 
     assert proc.returncode == 1

@@ -38,7 +38,11 @@ def project(tmp_path: Path, crate: str) -> Path:
 
 def git_init(folder: Path) -> None:
     """Make the project a git checkout (the sdist honours its .gitignore then)."""
-    for cmd in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+    for cmd in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+    ):
         subprocess.run(["git", *cmd], cwd=folder, check=True, capture_output=True)
 
 
@@ -125,7 +129,7 @@ def test_a_wheel_whose_build_is_not_reproducible_is_refused(tmp_path: Path) -> N
     lib = folder / "src" / "lib.rs"
     lib.write_text(
         lib.read_text()
-        + '\n/// When this library was built (what makes it differ from build to build).\n'
+        + "\n/// When this library was built (what makes it differ from build to build).\n"
         + '#[no_mangle]\npub extern "C" fn pyo3_mixed_built_at() -> *const u8 {\n'
         + '    concat!(env!("BUILT_AT"), "\\0").as_ptr()\n}\n'
     )
@@ -139,12 +143,14 @@ def test_an_abi3_wheel_calling_outside_the_limited_api_is_refused(tmp_path: Path
     folder = project(tmp_path, "pyo3-ffi-pure")
     manifest = folder / "Cargo.toml"
     manifest.write_text(
-        manifest.read_text().replace('features = ["extension-module"]', 'features = ["extension-module", "abi3-py38"]')
+        manifest.read_text().replace(
+            'features = ["extension-module"]', 'features = ["extension-module", "abi3-py38"]'
+        )
     )
     lib = folder / "src" / "lib.rs"
     lib.write_text(
         lib.read_text()
-        + "\nextern \"C\" {\n    fn _PyObject_GetDictPtr(obj: *mut PyObject) -> *mut *mut PyObject;\n}\n"
+        + '\nextern "C" {\n    fn _PyObject_GetDictPtr(obj: *mut PyObject) -> *mut *mut PyObject;\n}\n'
         + "\n/// Reaches into an object's dict slot: not part of the limited API.\n"
         + '#[no_mangle]\npub unsafe extern "C" fn pyo3_ffi_pure_dict_ptr(obj: *mut PyObject) -> *mut *mut PyObject {\n'
         + "    _PyObject_GetDictPtr(obj)\n}\n"
@@ -165,7 +171,9 @@ def test_maturin_nox_publish_runs_the_same_gate(tmp_path: Path) -> None:
             sys.executable, "-m", "maturin_nox", "publish", "--debug", "-i", "3.12",
             "--target-dir", str(TARGET), "--repository-url", server.url, "--dry-run",
         ]  # fmt: skip
-        proc = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, timeout=1500)
+        proc = subprocess.run(
+            cmd, cwd=folder, env=env, capture_output=True, text=True, timeout=1500
+        )
         assert proc.returncode == 0, proc.stderr[-5000:]
         assert "Built from sdist" in proc.stderr and "identical" in proc.stderr
         assert "not required" in proc.stderr  # maturin's publish runs no tests

@@ -23,7 +23,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def build(crate: Path, target: Path, out: Path) -> str:
-    cmd = [sys.executable, "-m", "maturin_nox", "build", "-o", str(out), "--target-dir", str(target)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "maturin_nox",
+        "build",
+        "-o",
+        str(out),
+        "--target-dir",
+        str(target),
+    ]
     for version in ("3.9", "3.12"):
         cmd += ["-i", str(pyenv_python(version))]
     env = {**os.environ, "PYTHONPATH": str(REPO)}

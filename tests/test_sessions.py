@@ -23,7 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 CRATES = REPO / "test-crates"
 SESSIONS = REPO / "sessions"
 TARGET = Path(
-    os.environ.get("MATURIN_NOX_TEST_TARGET", Path.home() / ".cache" / "maturin-nox-tests" / "target")
+    os.environ.get(
+        "MATURIN_NOX_TEST_TARGET", Path.home() / ".cache" / "maturin-nox-tests" / "target"
+    )
 )
 NOXFILE = 'from maturin_nox import sessions\n\nsessions.register(python=["3.9", "3.12"])\n'
 
@@ -55,8 +57,13 @@ def nox(
     full_env.pop("PYTHONPATH", None)
     cmd = [sys.executable, "-m", "nox", "-f", str(noxfile or project / "noxfile.py"), *args]
     return subprocess.run(
-        cmd, cwd=project, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, timeout=900,
+        cmd,
+        cwd=project,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=900,
     )
 
 
@@ -125,7 +132,7 @@ def test_build_makes_one_wheel_per_interpreter_in_target_wheels(mixed: Path) -> 
 
 def test_test_session_installs_each_wheel_and_ends_with_a_table(mixed: Path) -> None:
     out = ok(nox(mixed, "-s", "test"))
-    table = out[out.index("Interpreter"):]
+    table = out[out.index("Interpreter") :]
     assert "CPython 3.9" in table and "CPython 3.12" in table
     assert table.count("passed") == 2, table
     assert "3 passed" in out  # the crate's own pytest file ran against each wheel
@@ -144,11 +151,15 @@ def test_test_command_runs_against_the_wheel_from_a_temporary_folder(mixed: Path
         "print('RUN-IN', os.getcwd())"
     )
     out = ok(nox(mixed, "-s", "test", "--", "python", "-c", code))
-    folders = [line.split("RUN-IN", 1)[1].strip() for line in out.splitlines() if line.startswith("RUN-IN")]
+    folders = [
+        line.split("RUN-IN", 1)[1].strip() for line in out.splitlines() if line.startswith("RUN-IN")
+    ]
     assert len(folders) == 2 and not any(f.startswith(str(mixed)) for f in folders)
 
 
-def test_a_failing_test_command_fails_the_session_and_is_recorded(mixed: Path, tmp_path: Path) -> None:
+def test_a_failing_test_command_fails_the_session_and_is_recorded(
+    mixed: Path, tmp_path: Path
+) -> None:
     project = clone(mixed, tmp_path / "p")
     out = failed(nox(project, "-s", "test", "--", "python", "-c", "raise SystemExit(3)"))
     assert out.count("FAILED (exit 3)") == 2 and "2 of 2 wheel test runs failed" in out
@@ -181,7 +192,8 @@ def test_test_without_built_wheels_says_to_build_first(tmp_path: Path) -> None:
 
 def test_a_python_that_is_not_installed_is_nox_own_skip_or_error(tmp_path: Path) -> None:
     project = copy_crate(
-        "pyo3-mixed", tmp_path / "p",
+        "pyo3-mixed",
+        tmp_path / "p",
         'from maturin_nox import sessions\nsessions.register(python=["3.99"])\n',
     )
     out = ok(nox(project, "-s", "build", "--no-error-on-missing-interpreters"))
@@ -197,15 +209,24 @@ def test_abi3_crate_builds_one_wheel_that_every_interpreter_tests(tmp_path: Path
     names = wheels(project)
     assert len(names) == 1 and "-abi3-" in names[0], names
     out = ok(nox(project, "-s", "test"))  # no tests folder: an import smoke test
-    table = out[out.index("Interpreter"):]
+    table = out[out.index("Interpreter") :]
     assert "CPython 3.9" in table and "CPython 3.12" in table and table.count("passed") == 2
 
 
 def test_ready_made_dev_loop_noxfile_runs_from_the_project_folder(mixed: Path) -> None:
     code = "import sys, pyo3_mixed; print('LOOP', sys.version_info[:2], pyo3_mixed.get_21())"
     out = ok(
-        nox(mixed, "-s", "develop", "--", "python", "-c", code,
-            noxfile=SESSIONS / "dev_loop.py", env={"MATURIN_NOX_PYTHONS": "3.12"})
+        nox(
+            mixed,
+            "-s",
+            "develop",
+            "--",
+            "python",
+            "-c",
+            code,
+            noxfile=SESSIONS / "dev_loop.py",
+            env={"MATURIN_NOX_PYTHONS": "3.12"},
+        )
     )
     assert "LOOP (3, 12) 21" in out
 
@@ -213,7 +234,9 @@ def test_ready_made_dev_loop_noxfile_runs_from_the_project_folder(mixed: Path) -
 def test_ready_made_ci_matrix_noxfile_builds_tests_and_audits(mixed: Path, tmp_path: Path) -> None:
     project = clone(mixed, tmp_path / "p")
     shutil.rmtree(project / "target")
-    out = ok(nox(project, noxfile=SESSIONS / "ci_matrix.py", env={"MATURIN_NOX_PYTHONS": "3.9,3.12"}))
+    out = ok(
+        nox(project, noxfile=SESSIONS / "ci_matrix.py", env={"MATURIN_NOX_PYTHONS": "3.9,3.12"})
+    )
     for session in ("build", "test", "audit"):
         assert f"* {session}: success" in out, out[-3000:]
     recorded = results(project)

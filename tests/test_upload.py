@@ -145,16 +145,32 @@ def test_wheel_and_sdist_upload_then_pip_installs_the_wheel_from_the_index(
     venv.create(env_dir, with_pip=False)  # our pip installs into it: no ensurepip wait
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-         "--no-cache-dir", "--no-deps",
-         "--index-url", index.simple_url, "--only-binary", ":all:", f"{NAME}==0.1.0"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-cache-dir",
+            "--no-deps",
+            "--index-url",
+            index.simple_url,
+            "--only-binary",
+            ":all:",
+            f"{NAME}==0.1.0",
+        ],
         check=True,
     )
     run_dir = tmp_path / "elsewhere"
     run_dir.mkdir()
     out = subprocess.run(
         [str(python), "-c", f"import {MODULE}; print({MODULE}.answer(), {MODULE}.__file__)"],
-        cwd=run_dir, check=True, capture_output=True, text=True,
+        cwd=run_dir,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     assert out[0] == "42"
     assert str(env_dir) in out[1]
@@ -273,7 +289,9 @@ def test_a_distribution_failing_the_check_means_nothing_is_uploaded(
 
 def test_dry_run_contacts_nothing(dists: Dict[str, Path]) -> None:
     with index_server.refused_url() as url:
-        report = upload([dists["wheel"], dists["sdist"]], Repository(url, USER, SECRET), dry_run=True)
+        report = upload(
+            [dists["wheel"], dists["sdist"]], Repository(url, USER, SECRET), dry_run=True
+        )
     assert report.dry_run
     assert report.paths(Outcome.WOULD_UPLOAD) == [dists["wheel"], dists["sdist"]]
 
@@ -339,7 +357,10 @@ def test_password_never_shows_in_repr_or_str() -> None:
     [
         pytest.param(
             {"repository_url": "https://explicit/"},
-            {"MATURIN_REPOSITORY_URL": "https://maturin/", "TWINE_REPOSITORY_URL": "https://twine/"},
+            {
+                "MATURIN_REPOSITORY_URL": "https://maturin/",
+                "TWINE_REPOSITORY_URL": "https://twine/",
+            },
             "https://explicit/",
             id="explicit-url-wins",
         ),
@@ -351,14 +372,19 @@ def test_password_never_shows_in_repr_or_str() -> None:
         ),
         pytest.param(
             {},
-            {"MATURIN_REPOSITORY_URL": "https://maturin/", "TWINE_REPOSITORY_URL": "https://twine/"},
+            {
+                "MATURIN_REPOSITORY_URL": "https://maturin/",
+                "TWINE_REPOSITORY_URL": "https://twine/",
+            },
             "https://maturin/",
             id="maturin-env-beats-twine-env",
         ),
         pytest.param({}, {"MATURIN_REPOSITORY": "testpypi"}, TEST_REPOSITORY, id="maturin-name"),
         pytest.param({}, {"TWINE_REPOSITORY_URL": "https://twine/"}, "https://twine/", id="twine"),
         pytest.param(
-            {}, {"MATURIN_REPOSITORY_URL": "", "TWINE_REPOSITORY": "testpypi"}, TEST_REPOSITORY,
+            {},
+            {"MATURIN_REPOSITORY_URL": "", "TWINE_REPOSITORY": "testpypi"},
+            TEST_REPOSITORY,
             id="empty-env-is-unset",
         ),
     ],
@@ -387,8 +413,12 @@ def test_repository_url_precedence(
         ),
         pytest.param(
             {},
-            {"MATURIN_USERNAME": "m", "MATURIN_PASSWORD": "m-pw", "TWINE_USERNAME": "t",
-             "TWINE_PASSWORD": "t-pw"},
+            {
+                "MATURIN_USERNAME": "m",
+                "MATURIN_PASSWORD": "m-pw",
+                "TWINE_USERNAME": "t",
+                "TWINE_PASSWORD": "t-pw",
+            },
             ("m", "m-pw"),
             id="maturin-beats-twine",
         ),
@@ -431,7 +461,10 @@ def test_pypirc_section_gives_url_and_credentials(home: Path) -> None:
     config = _write_pypirc(home / "custom.pypirc")
     repo = resolve_repository(repository="private", config_file=config, env={})
     assert (repo.url, repo.username, repo.password, repo.name) == (
-        "https://private.example/legacy/", "carol", "carol-pw", "private",
+        "https://private.example/legacy/",
+        "carol",
+        "carol-pw",
+        "private",
     )
 
 
@@ -439,7 +472,9 @@ def test_default_pypirc_gives_pypi_credentials_below_the_environment(home: Path)
     _write_pypirc(home / ".pypirc")
     repo = resolve_repository(env={})
     assert (repo.url, repo.username, repo.password) == (
-        DEFAULT_REPOSITORY, "__token__", "pypi-from-pypirc",
+        DEFAULT_REPOSITORY,
+        "__token__",
+        "pypi-from-pypirc",
     )
     repo = resolve_repository(env={"TWINE_PASSWORD": "env-wins"})
     assert repo.password == "env-wins"
@@ -492,7 +527,10 @@ def test_bad_repository_url_is_refused(home: Path) -> None:
 def _cli(args: List[str], env: Dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "maturin_nox", "upload", *args],
-        env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -513,9 +551,7 @@ def test_cli_uploads_with_a_token_from_the_environment_and_never_prints_it(
         assert TOKEN not in done.stdout + done.stderr
         assert index.files() == sorted([dists["wheel"].name, dists["sdist"].name])
 
-        again = _cli(
-            ["--repository-url", index.url, "--skip-existing", str(dists["wheel"])], env
-        )
+        again = _cli(["--repository-url", index.url, "--skip-existing", str(dists["wheel"])], env)
         assert again.returncode == 0, again.stderr
         assert again.stdout.startswith(f"⏭️  Skipped {dists['wheel'].name}")
 

@@ -19,7 +19,14 @@ from .analyze import LIBPYTHON_RE, Analysis, Blockers, analyze_members
 from .elf import ElfInfo, elf_arch, read_elf
 from .policy import canonical_policy_name, policy_by_name
 
-__all__ = ["AuditMode", "Graft", "PlatformDecision", "decide", "decide_platform", "requested_policy"]
+__all__ = [
+    "AuditMode",
+    "Graft",
+    "PlatformDecision",
+    "decide",
+    "decide_platform",
+    "requested_policy",
+]
 
 log = logging.getLogger("maturin_nox")
 

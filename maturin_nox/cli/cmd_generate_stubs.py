@@ -83,7 +83,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "-f", "--find-interpreter", action="store_true", help="Find interpreters on PATH and pyenv"
     )
-    parser.add_argument("-b", "--bindings", type=bindings_kind, help="Which kind of bindings to use")
+    parser.add_argument(
+        "-b", "--bindings", type=bindings_kind, help="Which kind of bindings to use"
+    )
     parser.add_argument("--profile", help="Build with the given cargo profile (default: dev)")
     parser.add_argument(
         "-F", "--features", action="append", default=[], help="Cargo features to activate"

@@ -153,7 +153,11 @@ def build(session: nox.Session, cfg: SessionConfig) -> None:
         parser = _parser(session)
         add_build_arguments(parser)
         parser.add_argument(
-            "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="Do not print cargo output"
+            "-q",
+            "--quiet",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="Do not print cargo output",
         )
         args = parser.parse_args(session.posargs)
         opts = _build_options(session, cfg, root, args)

@@ -29,7 +29,6 @@ DEFAULT_NAMES: Mapping[str, str] = {
 _PROJECT_FILES = ("pyproject.toml", "Cargo.toml")
 
 
-
 def _tuple(value: Union[str, Sequence[str], None], what: str) -> Optional[Tuple[str, ...]]:
     """A string or a sequence of strings as a tuple (None stays None)."""
     if value is None:

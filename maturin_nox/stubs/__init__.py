@@ -113,7 +113,12 @@ def introspection_stubs(
             log.debug("Excluded %s from the wheel", arcname)
             continue
         existing = files.get(arcname)
-        if project.mixed and not replace and existing is not None and not _same_content(existing, data):
+        if (
+            project.mixed
+            and not replace
+            and existing is not None
+            and not _same_content(existing, data)
+        ):
             where = existing if isinstance(existing, Path) else arcname
             raise StubError(
                 f"{where} is already in the wheel where --generate-stubs puts the stub "
