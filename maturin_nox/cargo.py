@@ -270,9 +270,32 @@ def _config_files(folder: Path) -> List[Path]:
 
 
 def _metadata_inputs(manifest_path: Path, data: Mapping[str, Any]) -> List[Path]:
-    local = [Path(p["manifest_path"]) for p in data.get("packages", []) if p.get("source") is None]
+    local = [d / "Cargo.toml" for d in _local_package_dirs(data)]
     root = Path(data.get("workspace_root", manifest_path.parent))
     return [manifest_path, root / "Cargo.toml", root / "Cargo.lock", *local, *_config_files(root)]
+
+
+_DISCOVERED_FILES = ("src/lib.rs", "src/main.rs", "build.rs")
+_DISCOVERED_DIRS = ("src/bin", "examples", "tests", "benches")
+
+
+def _target_layout(package_dir: Path) -> List[str]:
+    """What cargo's target auto-discovery sees in a package: a new ``src/main.rs`` or
+    ``src/bin/x.rs`` is a new target without any manifest changing. Presence only, so that
+    editing a source file keeps the cached metadata."""
+    seen = [name for name in _DISCOVERED_FILES if (package_dir / name).exists()]
+    for folder in _DISCOVERED_DIRS:
+        try:
+            seen += sorted(f"{folder}/{entry}" for entry in os.listdir(package_dir / folder))
+        except OSError:
+            pass
+    return seen
+
+
+def _local_package_dirs(data: Mapping[str, Any]) -> List[Path]:
+    return [
+        Path(p["manifest_path"]).parent for p in data.get("packages", []) if p.get("source") is None
+    ]
 
 
 def _cached_metadata(cache_file: Optional[Path]) -> Optional[Dict[str, Any]]:
@@ -281,10 +304,13 @@ def _cached_metadata(cache_file: Optional[Path]) -> Optional[Dict[str, Any]]:
     try:
         record = json.loads(cache_file.read_text(encoding="utf-8"))
         inputs: Dict[str, Any] = record["inputs"]
+        layouts: Dict[str, Any] = record["layouts"]
         data: Dict[str, Any] = record["metadata"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if any(_file_state(Path(p)) != seen for p, seen in inputs.items()):
+        return None
+    if any(_target_layout(Path(d)) != seen for d, seen in layouts.items()):
         return None
     return data
 
@@ -300,8 +326,10 @@ def _store_metadata(
     from .atomic import write_text_atomic
 
     inputs = {str(p): _file_state(p) for p in _metadata_inputs(manifest_path, data)}
+    layouts = {str(d): _target_layout(d) for d in _local_package_dirs(data)}
+    record = {"inputs": inputs, "layouts": layouts, "metadata": data}
     try:
-        write_text_atomic(cache_file, json.dumps({"inputs": inputs, "metadata": data}))
+        write_text_atomic(cache_file, json.dumps(record))
     except OSError:
         pass  # only an optimisation
 

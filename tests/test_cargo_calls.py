@@ -103,6 +103,42 @@ def test_an_unchanged_project_runs_no_cargo_at_all_the_second_time(
     assert calls(shim).count("metadata") == 1
 
 
+def test_the_metadata_cache_sees_a_new_target_file_but_not_a_source_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cargo discovers ``src/main.rs`` and ``src/bin/*.rs`` without a manifest naming them:
+    adding one changes what ``cargo metadata`` says, editing a source file does not."""
+    from maturin_nox.cargo import metadata
+
+    monkeypatch.setenv("MATURIN_NOX_METADATA_CACHE", "1")
+    monkeypatch.setenv("MATURIN_NOX_CACHE_DIR", str(tmp_path / "cache"))
+    crate = tmp_path / "plain"
+    (crate / "src").mkdir(parents=True)
+    manifest = crate / "Cargo.toml"
+    manifest.write_text('[package]\nname = "plain"\nversion = "0.1.0"\nedition = "2021"\n')
+    (crate / "src" / "lib.rs").write_text("pub fn f() {}\n")
+    subprocess.run(["cargo", "generate-lockfile", "--offline"], cwd=crate, check=True)
+
+    def targets() -> List[str]:
+        (package,) = metadata(manifest)["packages"]
+        return sorted(t["name"] for t in package["targets"])
+
+    cache = tmp_path / "cache" / "cargo-metadata"
+    assert targets() == ["plain"]
+    (record,) = cache.iterdir()
+    stored = record.stat().st_mtime_ns
+    (crate / "src" / "lib.rs").write_text("pub fn f() {}\npub fn g() {}\n")
+    assert targets() == ["plain"]
+    assert record.stat().st_mtime_ns == stored, "a source edit re-ran cargo metadata"
+    (crate / "src" / "main.rs").write_text("fn main() {}\n")
+    assert targets() == ["plain", "plain"]
+    (crate / "src" / "bin").mkdir()
+    (crate / "src" / "bin" / "extra.rs").write_text("fn main() {}\n")
+    assert targets() == ["extra", "plain", "plain"]
+    (crate / "src" / "bin" / "extra.rs").unlink()
+    assert targets() == ["plain", "plain"]
+
+
 HOOKS = {
     "prepare_metadata_for_build_wheel": "b.prepare_metadata_for_build_wheel(out)",
     "build_wheel": "b.build_wheel(out)",
