@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import List, Sequence
 
+import fair
+
 REPO = Path(__file__).resolve().parents[1]
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 
@@ -52,8 +54,8 @@ def main() -> int:
     parser.add_argument("--crate", default=str(REPO / "test-crates" / "pyo3-pure"))
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    if not shutil.which("maturin"):
-        sys.exit("maturin is not installed: pip install maturin (it is in the test extra).")
+    maturin = fair.maturin()
+    fair.compile_checkout()
     work = Path(tempfile.mkdtemp(prefix="bench-build-"))
     crate = work / "crate"
     shutil.copytree(args.crate, crate, ignore=shutil.ignore_patterns("target"))
@@ -64,7 +66,7 @@ def main() -> int:
     ours_env = {**env, "CARGO_TARGET_DIR": str(work / "ours-target")}
     out_m, out_o = str(work / "wheels-maturin"), str(work / "wheels-ours")
     ours = [sys.executable, "-m", "maturin_nox", "build", "-q", "-o", out_o]
-    theirs = ["maturin", "build", "-q", "-o", out_m]
+    theirs = [maturin, "build", "-q", "-o", out_m]
 
     def i_args(selected: Sequence[str]) -> List[str]:
         return [a for p in selected for a in ("-i", p)]

@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+import fair
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -68,9 +70,7 @@ def in_process(members: Dict[str, bytes], runs: int, tmp: Path) -> None:
 
 
 def cli_runs(crate: Path, target: Path, python: str, runs: int) -> None:
-    maturin = shutil.which("maturin")
-    if maturin is None:
-        sys.exit("maturin is not installed (pip install maturin).")
+    maturin = fair.maturin()
     common = ["-i", python, "--target-dir"]
     nox = [sys.executable, "-m", "maturin_nox", "build", "-q"]
     commands = {
@@ -136,6 +136,7 @@ def main() -> int:
     parser.add_argument("-n", "--runs", type=int, default=5, help="timed runs per case")
     parser.add_argument("--library", type=Path, help="a file to use as the library in part 1")
     args = parser.parse_args()
+    fair.compile_checkout()
     python = str(resolve(args.python).executable)
     with tempfile.TemporaryDirectory(prefix="bench-compress-") as tmp_name:
         tmp = Path(tmp_name)

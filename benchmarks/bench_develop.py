@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
+import fair
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -34,10 +36,7 @@ from maturin_nox.venv import create  # noqa: E402
 def command(tool: str) -> List[str]:
     """The develop command line of a tool."""
     if tool == "maturin":
-        maturin = shutil.which("maturin")
-        if maturin is None:
-            sys.exit("maturin is not installed (pip install maturin).")
-        return [maturin, "develop", "-q"]
+        return [fair.maturin(), "develop", "-q"]
     return [sys.executable, "-m", "maturin_nox", "develop", "-q"]
 
 
@@ -59,6 +58,7 @@ def main() -> int:
     parser.add_argument("-n", "--runs", type=int, default=5, help="timed runs per tool per round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     args = parser.parse_args()
+    fair.compile_checkout()
 
     with tempfile.TemporaryDirectory(prefix="bench-develop-") as tmp:
         crate = Path(tmp) / args.crate

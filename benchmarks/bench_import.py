@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
+import fair
+
 REPO = Path(__file__).resolve().parents[1]
 CRATE = REPO / "test-crates" / "pyo3-mixed"
 CODE = "import pyo3_mixed; print(pyo3_mixed.get_21())"
@@ -73,6 +75,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--imports", type=int, default=30)
     args = parser.parse_args()
+    fair.compile_checkout()
     sys.path.insert(0, str(REPO))
     from maturin_nox.interpreters import resolve
     from maturin_nox.venv import create

@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+import fair
+
 REPO = Path(__file__).resolve().parents[1]
 CRATE = REPO / "test-crates" / "pyo3-mixed"
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
@@ -63,8 +65,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cold-runs", type=int, default=5)
     args = parser.parse_args()
-    if not shutil.which("maturin"):
-        sys.exit("maturin is not installed: pip install maturin (it is in the test extra).")
+    maturin = fair.maturin()
+    fair.compile_checkout()
     sys.path.insert(0, str(REPO))
     from maturin_nox.interpreters import resolve
     from maturin_nox.venv import create
@@ -90,12 +92,12 @@ def main() -> int:
         i_args = [a for p in selected for a in ("-i", p)]
         out = ["-o", str(work / f"wheels-{tool}")]
         if tool == "maturin":
-            return ["maturin", "build", "-q", *out, *i_args, *extra]
+            return [maturin, "build", "-q", *out, *i_args, *extra]
         return [sys.executable, "-m", "maturin_nox", "build", "-q", *out, *i_args, *extra]
 
     def develop(tool: str) -> List[str]:
         if tool == "maturin":
-            return ["maturin", "develop", "-q"]
+            return [maturin, "develop", "-q"]
         return [sys.executable, "-m", "maturin_nox", "develop", "-q"]
 
     def develop_env(tool: str) -> Dict[str, str]:

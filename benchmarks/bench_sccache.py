@@ -41,6 +41,8 @@ import time
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
+import fair
+
 REPO = Path(__file__).resolve().parents[1]
 CRATE = REPO / "test-crates" / "pyo3-deps"
 PYTHONS = ("3.9", "3.10", "3.11", "3.12")
@@ -248,7 +250,7 @@ def case_b(work: Path, runs: int, env: Dict[str, str]) -> Iterator[Row]:
     nocache: List[Timing] = []
     local: List[Timing] = []
     reference: List[Timing] = []
-    maturin = shutil.which("maturin")
+    maturin = fair.real_executable("maturin")
     for n in range(runs):
         project = checkout(work / f"b-plain-{n}")
         nocache.append(plain(env, ours(*interps), project))
@@ -276,6 +278,7 @@ def main() -> int:
     parser.add_argument("--skip-a", action="store_true", help="skip case (a)")
     parser.add_argument("--skip-b", action="store_true", help="skip case (b)")
     args = parser.parse_args()
+    fair.compile_checkout()
     sccache_exe()
     env = base_env()
     subprocess.run(

@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
+import fair
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -65,6 +67,7 @@ def main() -> int:
     parser.add_argument("-n", "--runs", type=int, default=5, help="timed runs per tool per round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     args = parser.parse_args()
+    fair.compile_checkout()
     python = str(resolve(args.python).executable)
 
     with tempfile.TemporaryDirectory(prefix="bench-stubs-") as tmp:
