@@ -26,14 +26,28 @@ import logging
 import os
 import subprocess
 import tempfile
+import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ContextManager, Dict, List, Mapping, Optional, Tuple
+from typing import (
+    Any,
+    Callable,
+    ContextManager,
+    Dict,
+    FrozenSet,
+    List,
+    Mapping,
+    Optional,
+    Set,
+    Tuple,
+)
 
 from . import cargo, faults, pyo3_config, sccache
 from .atomic import write_text_atomic
 from .compression import Compression
+from .crate_graph import interpreter_independent
 from .errors import BuildError
 from .freshness import changed, dep_info_inputs, env_digest, project_inputs, states
 from .interpreters import Interpreter
@@ -42,7 +56,7 @@ from .options import BuildOptions, merge_options
 from .payload import WheelPayload, dist_info_files, wheel_payload
 from .plan import BuildTarget, Plan, bin_names, cargo_command, cargo_env, resolve_plan
 from .project import Project, load_project
-from .seeding import pick_source, seed
+from .seeding import pick_source, seed, seed_from_running
 from .staging import staging_dir
 from .wheel import write_payload
 
@@ -137,17 +151,21 @@ def build_plan(plan: Plan, *, dist_info: Optional[Mapping[str, bytes]] = None) -
             return _build_target(plan, target, staging, dist_info)
 
         first, rest = _phases(plan)
-        staged = [one(t) for t in first]  # the configuration the others are seeded from
-        if plan.interpreter_jobs == 1 or len(rest) < 2:
-            staged += [one(t) for t in rest]
+        independent = _independent(plan) if first and plan.interpreter_jobs > 1 else None
+        if first and independent:
+            staged = _cold_matrix(plan, first[0], rest, independent, one)
         else:
-            with ThreadPoolExecutor(max_workers=plan.interpreter_jobs) as pool:
-                futures = [pool.submit(one, t) for t in rest]
-                try:
-                    staged += [f.result() for f in futures]
-                except BaseException:
-                    _stop(futures)
-                    raise
+            staged = [one(t) for t in first]  # the configuration the others are seeded from
+            if plan.interpreter_jobs == 1 or len(rest) < 2:
+                staged += [one(t) for t in rest]
+            else:
+                with ThreadPoolExecutor(max_workers=plan.interpreter_jobs) as pool:
+                    futures = [pool.submit(one, t) for t in rest]
+                    try:
+                        staged += [f.result() for f in futures]
+                    except BaseException:
+                        _stop(futures)
+                        raise
         order = {t.key: i for i, t in enumerate(plan.targets)}
         staged.sort(key=lambda item: order[item.wheel.target.key])
         faults.point("build:staged")
@@ -182,6 +200,90 @@ def _phases(plan: Plan) -> Tuple[List[BuildTarget], List[BuildTarget]]:
     if pick_source(plan.target_dir(cold[0]), plan.project.crate_name) is not None:
         return [], list(plan.targets)
     return [cold[0]], [t for t in plan.targets if t is not cold[0]]
+
+
+def _independent(plan: Plan) -> FrozenSet[str]:
+    """The package ids of the build that no interpreter setting reaches (for early seeding)."""
+    if plan.pgo_command or os.environ.get("MATURIN_NOX_EARLY_SEED") == "0":
+        return frozenset()
+    project = plan.project
+    triple = project.target
+    platform = (lambda: (triple, cargo.target_cfg(triple))) if triple else None
+    return interpreter_independent(project.cargo_metadata, str(project.package["id"]), platform)
+
+
+class _Progress:
+    """Which of the interpreter-independent packages the first build has finished.
+
+    A package counts as finished when cargo reports its library, or a unit that
+    needed it: a library needs its package's dependencies, a build script its
+    build-dependencies (then it was built before, or is not built here at all).
+    """
+
+    def __init__(self, meta: Mapping[str, Any], pending: FrozenSet[str]) -> None:
+        self.deps: Dict[Tuple[str, bool], List[str]] = {}
+        for node in (meta.get("resolve") or {}).get("nodes", []):
+            for dep in node.get("deps", []):
+                kinds = {k.get("kind") for k in dep.get("dep_kinds") or [{}]}
+                for build in (True, False):
+                    if (build and "build" in kinds) or (not build and kinds - {"build", "dev"}):
+                        self.deps.setdefault((str(node["id"]), build), []).append(str(dep["pkg"]))
+        self.pending = set(pending)
+        self.done: Set[str] = set()
+        self.ready = threading.Event()
+        self.lock = threading.Lock()
+
+    def saw(self, package_id: str, kinds: Tuple[str, ...]) -> None:
+        with self.lock:
+            if "custom-build" in kinds:  # the build script: its build-dependencies are built
+                stack = list(self.deps.get((package_id, True), []))
+            else:
+                stack = [package_id]
+            while stack:
+                pid = stack.pop()
+                if pid not in self.done:
+                    self.done.add(pid)
+                    stack += self.deps.get((pid, False), []) + self.deps.get((pid, True), [])
+            self.pending -= self.done
+            if not self.pending:
+                self.ready.set()
+
+
+def _cold_matrix(
+    plan: Plan,
+    first: BuildTarget,
+    rest: List[BuildTarget],
+    independent: FrozenSet[str],
+    one: Callable[[BuildTarget], _Staged],
+) -> List[_Staged]:
+    """Build a cold matrix: the first configuration alone until its interpreter-independent
+    crates are built, then the others beside it, each from a copy of its target folder.
+
+    If the first build ends before that point, the others are seeded from it as usual.
+    """
+    progress = _Progress(plan.project.cargo_metadata, independent)
+    source = plan.target_dir(first)
+
+    def head() -> _Staged:
+        with cargo.progress(progress.saw):
+            return one(first)
+
+    with ThreadPoolExecutor(max_workers=plan.interpreter_jobs) as pool:
+        futures = [pool.submit(head)]
+        try:
+            while not progress.ready.wait(0.05) and not futures[0].done():
+                pass
+            if not futures[0].done():
+                # cargo reports an artifact a moment before it writes the unit's fingerprint
+                time.sleep(0.05)
+                log.debug("Starting the other interpreters from %s while it builds", source.name)
+                for target in rest:
+                    seed_from_running(plan.target_dir(target), source)
+            futures += [pool.submit(one, t) for t in rest]
+            return [f.result() for f in futures]
+        except BaseException:
+            _stop(futures)
+            raise
 
 
 def _stop(futures: List[Future[_Staged]]) -> None:

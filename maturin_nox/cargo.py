@@ -7,6 +7,7 @@ inherited); only the JSON messages on stdout are read here.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import logging
@@ -14,9 +15,22 @@ import os
 import shutil
 import subprocess
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+)
 
 from . import faults
 from .errors import CargoError
@@ -38,6 +52,22 @@ log = logging.getLogger("maturin_nox")
 # The cargo processes running now, so an interrupt in one thread can stop those of the others.
 _RUNNING: Set[subprocess.Popen[str]] = set()
 _RUNNING_LOCK = threading.Lock()
+# told the package id and target kinds of each artifact cargo finishes ("lib", "custom-build"...)
+Listener = Callable[[str, Tuple[str, ...]], None]
+_PROGRESS: contextvars.ContextVar[Optional[Listener]] = contextvars.ContextVar(
+    "maturin_nox_cargo_progress", default=None
+)
+
+
+@contextmanager
+def progress(listener: Listener) -> Iterator[None]:
+    """Tell ``listener`` the package id and target kinds of every artifact the cargo runs in
+    this context finish."""
+    token = _PROGRESS.set(listener)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
 
 
 def cargo_executable() -> str:
@@ -487,6 +517,7 @@ def _read_messages(proc: subprocess.Popen[str], cmd: List[str]) -> CargoOutput:
     artifacts: List[Artifact] = []
     linked_paths: List[Path] = []
     out_dirs: Dict[str, Path] = {}
+    listener = _PROGRESS.get()
     assert proc.stdout is not None
     for line in proc.stdout:
         if not line.startswith("{"):
@@ -505,6 +536,8 @@ def _read_messages(proc: subprocess.Popen[str], cmd: List[str]) -> CargoOutput:
                     linked_paths.append(path)
         if msg.get("reason") == "compiler-artifact":
             target = msg.get("target", {})
+            if listener is not None and msg.get("package_id"):
+                listener(str(msg["package_id"]), tuple(target.get("kind", ())))
             artifacts.append(
                 Artifact(
                     package_id=msg.get("package_id", ""),

@@ -30,7 +30,13 @@ from typing import (
     Union,
 )
 
-__all__ = ["Platform", "crate_dependencies", "platform_applies"]
+__all__ = [
+    "Platform",
+    "crate_dependencies",
+    "interpreter_independent",
+    "platform_applies",
+    "reachable",
+]
 
 # a target triple, and its `rustc --print cfg` values
 Platform = Tuple[str, FrozenSet[Tuple[str, Optional[str]]]]
@@ -81,6 +87,69 @@ def crate_dependencies(
     return {name: tuple(sorted(feats)) for name, feats in out.items()}
 
 
+def reachable(
+    nodes: Mapping[str, Any], root_id: str, follow: Callable[[str, Mapping[str, Any]], bool]
+) -> Set[str]:
+    """The package ids reached from ``root_id`` over the resolve's edges that ``follow``
+    accepts (given the node's id and its ``deps`` entry); the root included."""
+    seen: Set[str] = set()
+    stack = [root_id]
+    while stack:
+        pid = stack.pop()
+        if pid in seen or pid not in nodes:
+            continue
+        seen.add(pid)
+        stack += [str(dep["pkg"]) for dep in nodes[pid].get("deps", []) if follow(pid, dep)]
+    return seen
+
+
+# the crates whose build scripts read the target interpreter (PYO3_PYTHON, PYO3_CONFIG_FILE,
+# PYTHON_SYS_EXECUTABLE): everything that depends on one is compiled per interpreter
+INTERPRETER_CONFIG_CRATES = frozenset({"pyo3-build-config", "python3-sys", "python27-sys"})
+
+
+def interpreter_independent(
+    meta: Mapping[str, Any], root_id: str, platform: Optional[Callable[[], Platform]] = None
+) -> FrozenSet[str]:
+    """The package ids a build of the crate compiles the same for every interpreter.
+
+    The packages over normal and build edges (dev-dependencies are not built for a
+    library) that reach none of :data:`INTERPRETER_CONFIG_CRATES`; empty when none of
+    those is built at all (then nothing is per interpreter). A guess about timing
+    only: cargo's fingerprints still decide what a seeded configuration rebuilds.
+    """
+    resolve = meta.get("resolve") or {}
+    nodes = {str(n["id"]): n for n in resolve.get("nodes", [])}
+    packages = {str(p["id"]): p for p in meta.get("packages", [])}
+    where = platform or _host
+
+    def built(pid: str, dep: Mapping[str, Any]) -> bool:
+        kinds = dep.get("dep_kinds") or [{}]
+        return any(
+            k.get("kind") != "dev"
+            and (not k.get("target") or platform_applies(str(k["target"]), where()))
+            for k in kinds
+        )
+
+    reached = reachable(nodes, root_id, built)
+    users: DefaultDict[str, Set[str]] = defaultdict(set)
+    for pid in reached:
+        for dep in nodes[pid].get("deps", []):
+            if built(pid, dep):
+                users[str(dep["pkg"])].add(pid)
+    config = {p for p in reached if packages.get(p, {}).get("name") in INTERPRETER_CONFIG_CRATES}
+    if not config:
+        return frozenset()
+    dependent = set(config) | {root_id}
+    stack = list(config)
+    while stack:
+        for user in users[stack.pop()]:
+            if user not in dependent:
+                dependent.add(user)
+                stack.append(user)
+    return frozenset(reached - dependent)
+
+
 def _declared(package: Mapping[str, Any]) -> Set[str]:
     return set(package.get("features", {}) or {})
 
@@ -97,21 +166,16 @@ def _unified(
     unless a target is named, as maturin reads it): an edge declared only for other
     platforms is not followed, as ``--filter-platform`` would leave it out.
     """
+
+    def applies(pid: str, dep: Mapping[str, Any]) -> bool:
+        kinds = dep.get("dep_kinds") or [{}]
+        return any(
+            not k.get("target") or platform_applies(str(k["target"]), platform()) for k in kinds
+        )
+
     out: DefaultDict[str, Set[str]] = defaultdict(set)
-    seen: Set[str] = set()
-    stack = [root_id]
-    while stack:
-        pid = stack.pop()
-        if pid in seen or pid not in nodes:
-            continue
-        seen.add(pid)
+    for pid in reachable(nodes, root_id, applies):
         out[str(packages[pid]["name"])] |= set(nodes[pid].get("features", []))
-        for dep in nodes[pid].get("deps", []):
-            kinds = dep.get("dep_kinds") or [{}]
-            if any(
-                not k.get("target") or platform_applies(str(k["target"]), platform()) for k in kinds
-            ):
-                stack.append(str(dep["pkg"]))
     return {name: tuple(sorted(feats)) for name, feats in out.items()}
 
 

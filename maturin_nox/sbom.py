@@ -20,8 +20,9 @@ import re
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from .crate_graph import reachable
 from .errors import ConfigError
 from .toml import load_toml
 
@@ -113,28 +114,17 @@ def rust_sbom(project: Project, remap: Optional[Tuple[str, str]] = None) -> str:
     packages = {p["id"]: p for p in meta.get("packages", [])}
     nodes = {n["id"]: n for n in (meta.get("resolve") or {}).get("nodes", [])}
     root_id = project.package["id"]
-    required: Set[str] = set()
-    stack = [root_id]
-    while stack:
-        node_id = stack.pop()
-        if node_id in required or node_id not in nodes:
-            continue
-        required.add(node_id)
-        for dep in nodes[node_id].get("deps", []):
-            if any(k.get("kind") is None for k in dep.get("dep_kinds", [])):
-                stack.append(dep["pkg"])
+    required = reachable(
+        nodes, root_id, lambda _, dep: any(k.get("kind") is None for k in dep.get("dep_kinds", []))
+    )
     # everything the build needs (build scripts' deps too), but not dev-dependencies
-    needed: Set[str] = set()
-    stack = [root_id]
-    while stack:
-        node_id = stack.pop()
-        if node_id in needed or node_id not in nodes:
-            continue
-        needed.add(node_id)
-        for dep in nodes[node_id].get("deps", []):
-            kinds = [k.get("kind") for k in dep.get("dep_kinds", [])]
-            if node_id != root_id or any(k != "dev" for k in kinds):
-                stack.append(dep["pkg"])
+    needed = reachable(
+        nodes,
+        root_id,
+        lambda pid, dep: (
+            pid != root_id or any(k.get("kind") != "dev" for k in dep.get("dep_kinds", []))
+        ),
+    )
     sums = _checksums(project.workspace_root)
     root = project.manifest_path.parent
     ws = project.workspace_root

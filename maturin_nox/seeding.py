@@ -11,6 +11,13 @@ that does not depend on the interpreter fresh and rebuilds only what
 copy is a real copy (``cp --reflink=auto`` shares blocks where the filesystem
 can, never inodes), so rebuilding one configuration never writes into another.
 Incremental-compilation data and maturin-nox's own records are left out.
+
+A cold matrix need not wait for the first configuration to finish: once its
+interpreter-independent crates are built, :func:`seed_from_running` copies the
+target directory cargo is still writing. Cargo writes a unit's fingerprint only
+after its outputs are complete, so the fingerprints are copied first and the
+outputs after them: every unit the copy calls fresh is whole, and a unit caught
+half-way has no fingerprint in the copy and is compiled again there.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from typing import List, Optional, Sequence
 
 from .locks import exclusive
 
-__all__ = ["pick_source", "seed"]
+__all__ = ["pick_source", "seed", "seed_from_running"]
 
 log = logging.getLogger("maturin_nox")
 
@@ -114,4 +121,65 @@ def seed(target_dir: Path, source: Path) -> bool:
         log.debug("Could not seed %s from %s: %s", target_dir, source, exc)
         return False
     log.debug("Seeded %s from %s in %.2f s", target_dir, source, time.perf_counter() - start)
+    return True
+
+
+def _copy_tree_tolerant(source: Path, dest: Path, skip: Sequence[str]) -> None:
+    """Copy a folder another process is writing: files that vanish meanwhile are left out."""
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        entries = list(os.scandir(source))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name in skip or entry.name.startswith(_OWN_RECORDS):
+            continue
+        target = dest / entry.name
+        try:
+            if entry.is_symlink():
+                os.symlink(os.readlink(entry.path), target)
+            elif entry.is_dir():
+                _copy_tree_tolerant(Path(entry.path), target, skip)
+            else:
+                shutil.copy2(entry.path, target)
+        except FileNotFoundError:
+            continue  # a temporary file of rustc's, gone
+
+
+def _fingerprint_folders(root: Path) -> List[Path]:
+    """Cargo's ``.fingerprint`` folders: ``<profile>/`` and ``<triple>/<profile>/``."""
+    found = []
+    for pattern in ("*/.fingerprint", "*/*/.fingerprint"):
+        found += [p for p in root.glob(pattern) if p.is_dir()]
+    return found
+
+
+def seed_from_running(target_dir: Path, source: Path) -> bool:
+    """Make ``target_dir`` a copy of ``source`` while cargo is still building there.
+
+    For a cold matrix: called once the first configuration's crates that do not
+    depend on the interpreter are built. Fingerprints first, then the rest (see the
+    module's docstring). False, and nothing left behind, when it cannot.
+    """
+    if target_dir.exists():
+        return False
+    start = time.perf_counter()
+    staging = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.seeding-", dir=target_dir.parent))
+    try:
+        copy = staging / "copy"
+        for folder in _fingerprint_folders(source):
+            _copy_tree_tolerant(folder, copy / folder.relative_to(source), ())
+        _copy_tree_tolerant(source, copy, (".fingerprint", "incremental"))
+        os.replace(copy, target_dir)
+        owners = source.with_name(source.name + ".owners.json")
+        if owners.is_file():
+            shutil.copy2(owners, target_dir.with_name(target_dir.name + ".owners.json"))
+    except OSError as exc:
+        log.debug("Could not seed %s from the running %s: %s", target_dir, source, exc)
+        return False
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    log.debug(
+        "Seeded %s from the running %s in %.2f s", target_dir, source, time.perf_counter() - start
+    )
     return True

@@ -272,3 +272,56 @@ def test_read_wheel_refuses_a_record_mismatch(tmp_path: Path) -> None:
             dst.writestr(item, b"x = 2\n" if item.filename == "demo/__init__.py" else data)
     with pytest.raises(WheelError, match="does not match its RECORD hash"):
         read_wheel(tampered)
+
+
+def _resolve(edges: Dict[str, Any]) -> Dict[str, Any]:
+    """A cargo metadata with packages named as their ids and the given dependency edges."""
+    nodes = [
+        {
+            "id": pid,
+            "deps": [
+                {"pkg": dep, "dep_kinds": [{"kind": kind, "target": None}]} for dep, kind in deps
+            ],
+        }
+        for pid, deps in edges.items()
+    ]
+    return {"packages": [{"id": pid, "name": pid} for pid in edges], "resolve": {"nodes": nodes}}
+
+
+GRAPH = _resolve(
+    {
+        "root": [("pyo3", None), ("criterion", "dev")],
+        "pyo3": [("pyo3-build-config", "build"), ("libc", None), ("pyo3-macros", None)],
+        "pyo3-macros": [("syn", None), ("pyo3-build-config", "build")],
+        "pyo3-build-config": [("target-lexicon", None)],
+        "syn": [("proc-macro2", None)],
+        "proc-macro2": [],
+        "libc": [],
+        "target-lexicon": [],
+        "criterion": [],
+    }
+)
+
+
+def test_the_interpreter_independent_packages_are_those_no_config_crate_reaches() -> None:
+    from maturin_nox.crate_graph import interpreter_independent
+
+    found = interpreter_independent(GRAPH, "root")
+    # dev-dependencies are not built; pyo3-build-config and its users are per interpreter
+    assert sorted(found) == ["libc", "proc-macro2", "syn", "target-lexicon"]
+    no_config = _resolve({"root": [("libc", None)], "libc": []})
+    assert interpreter_independent(no_config, "root") == frozenset()
+
+
+def test_the_first_builds_progress_counts_what_a_finished_unit_needed() -> None:
+    from maturin_nox.builder import _Progress
+
+    progress = _Progress(GRAPH, frozenset({"libc", "proc-macro2", "syn", "target-lexicon"}))
+    progress.saw("target-lexicon", ("lib",))
+    # pyo3's build script needs only its build-dependencies: syn and libc may still compile
+    progress.saw("pyo3", ("custom-build",))
+    assert progress.pending == {"libc", "proc-macro2", "syn"}
+    progress.saw("syn", ("lib",))  # syn's library: proc-macro2 was built before it
+    assert progress.pending == {"libc"} and not progress.ready.is_set()
+    progress.saw("libc", ("lib",))
+    assert progress.ready.is_set()

@@ -4,6 +4,8 @@ A fresh cargo target root, the pyo3-pure crate built for two interpreters: the
 second configuration starts from a copy of the first, so cargo compiles syn,
 quote and proc-macro2 once and pyo3 (which reads PYO3_PYTHON) twice. The copies
 share no inodes, so rebuilding one configuration leaves the other correct.
+By default the others are copied while the first still builds, once its
+interpreter-independent crates are built; MATURIN_NOX_EARLY_SEED=0 waits for it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Dict, Optional, Sequence
 
 import pytest
 from conftest import CRATES, pip_install, pyenv_python, run_check
@@ -22,23 +25,33 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 
 
-def build(crate: Path, target: Path, out: Path) -> str:
+def build(
+    crate: Path,
+    target: Path,
+    out: Path,
+    versions: Sequence[str] = ("3.9", "3.12"),
+    env: Optional[Dict[str, str]] = None,
+) -> str:
     cmd = [
         sys.executable,
         "-m",
         "maturin_nox",
         "build",
+        "-v",
         "-o",
         str(out),
         "--target-dir",
         str(target),
     ]
-    for version in ("3.9", "3.12"):
+    for version in versions:
         cmd += ["-i", str(pyenv_python(version))]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(cmd, cwd=crate, env=env, capture_output=True, text=True, timeout=1800)
+    run_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    proc = subprocess.run(cmd, cwd=crate, env=run_env, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stderr
     return proc.stderr
+
+
+EARLY = "Starting the other interpreters from"
 
 
 def test_the_second_interpreter_starts_from_the_first_ones_build(
@@ -47,7 +60,8 @@ def test_the_second_interpreter_starts_from_the_first_ones_build(
     crate = tmp_path / "pyo3-pure"
     shutil.copytree(CRATES / "pyo3-pure", crate, ignore=shutil.ignore_patterns("target", "*.so"))
     target = tmp_path / "target"  # cold: nothing built yet
-    err = build(crate, target, tmp_path / "out")
+    err = build(crate, target, tmp_path / "out", env={"MATURIN_NOX_EARLY_SEED": "0"})
+    assert EARLY not in err
     for shared in ("syn", "quote", "proc-macro2"):
         assert err.count(f"Compiling {shared} v") == 1, err
     assert err.count("Compiling pyo3 v") == 2, err
@@ -65,3 +79,28 @@ def test_the_second_interpreter_starts_from_the_first_ones_build(
         python = fresh_venv(version)
         pip_install(python, str(wheel))
         assert "OK" in run_check(python, "pyo3-pure", tmp_path)
+
+
+def test_a_cold_matrix_starts_the_others_while_the_first_builds(tmp_path: Path, fresh_venv) -> None:
+    """Copied from a target folder cargo is still writing: the shared crates stay fresh in
+    every copy (compiled once in all), and every wheel works."""
+    crate = tmp_path / "pyo3-pure"
+    shutil.copytree(CRATES / "pyo3-pure", crate, ignore=shutil.ignore_patterns("target", "*.so"))
+    target = tmp_path / "target"
+    versions = ("3.9", "3.12", "3.13")
+    err = build(crate, target, tmp_path / "out", versions, env={"MATURIN_NOX_EARLY_SEED": "1"})
+    assert EARLY in err, err
+    for shared in ("syn", "quote", "proc-macro2", "unindent"):
+        assert err.count(f"Compiling {shared} v") == 1, err
+    assert err.count("Compiling pyo3 v") == 3, err
+    assert err.count("Compiling pyo3-pure v") == 3, err
+    wheels = sorted((tmp_path / "out").glob("*.whl"))
+    assert len(wheels) == 3
+    for wheel, version in zip(wheels, ("3.12", "3.13", "3.9")):  # cp312 < cp313 < cp39
+        assert f"-cp{version.replace('.', '')}-" in wheel.name
+        python = fresh_venv(version)
+        pip_install(python, str(wheel))
+        assert "OK" in run_check(python, "pyo3-pure", tmp_path)
+    # a second build is a no-op in every configuration
+    err = build(crate, target, tmp_path / "out", versions)
+    assert "Compiling" not in err, err
