@@ -16,7 +16,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on older interpreters only
     import tomli as tomllib
 
-__all__ = ["dumps_toml", "load_toml", "loads_toml"]
+__all__ = ["dumps_toml", "load_toml", "loads_toml", "toml_key", "toml_value"]
 
 
 def loads_toml(text: str, path: Path) -> Dict[str, Any]:
@@ -41,30 +41,41 @@ def load_toml(path: Path) -> Dict[str, Any]:
 
 # --- writing (comments and layout of a parsed document are not kept) ---------------
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _SECTION_PARENTS = ("workspace", "tool", "target", "package")
 
 
-def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
+def toml_key(key: str) -> str:
+    """A key as TOML spells it: bare when it can be, else a basic string."""
+    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any, *, literal_quotes: bool = False) -> str:
+    """A value on one line: basic strings, ``[a, b]``, ``{ k = v }``.
+
+    ``literal_quotes`` writes a one-line string holding ``"`` or ``\\`` (and no ``'``) as a
+    literal string, as toml_edit does.
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        text = repr(value)
-        return {"inf": "inf", "-inf": "-inf", "nan": "nan"}.get(text, text)
+        return repr(value)  # inf, -inf and nan are spelled as in TOML
     if isinstance(value, str):
+        quoted = '"' in value or "\\" in value
+        if literal_quotes and quoted and "'" not in value and "\n" not in value:
+            return f"'{value}'"
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v, literal_quotes=literal_quotes) for v in value) + "]"
     if isinstance(value, dict):
         if not value:
             return "{}"
-        inner = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+        inner = ", ".join(
+            f"{toml_key(k)} = {toml_value(v, literal_quotes=literal_quotes)}"
+            for k, v in value.items()
+        )
         return "{ " + inner + " }"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
@@ -92,10 +103,10 @@ def _emit(table: Mapping[str, Any], path: Tuple[str, ...], out: List[str], heade
     sections = [(k, v) for k, v in table.items() if _is_section(v, path)]
     if header and (plain or not sections or header.startswith("[[")):
         out += ["", header]
-    out += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in plain]
+    out += [f"{toml_key(k)} = {toml_value(v)}" for k, v in plain]
     for key, value in sections:
         sub = (*path, key)
-        name = ".".join(_toml_key(p) for p in sub)
+        name = ".".join(toml_key(p) for p in sub)
         if isinstance(value, list):
             for item in value:
                 _emit(item, sub, out, f"[[{name}]]")

@@ -26,7 +26,6 @@ result). The text is never wrong, only sometimes re-formatted.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import re
 import sys
@@ -34,7 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ..toml import dumps_toml, loads_toml
+from ..toml import dumps_toml, loads_toml, toml_key
+from ..toml import toml_value as _one_line
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,26 +74,7 @@ class _Statement:
 
 def toml_value(value: Any) -> str:
     """A value as toml_edit writes a new one: basic strings, ``[a, b]``, ``{ k = v }``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        if ('"' in value or "\\" in value) and "'" not in value and "\n" not in value:
-            return f"'{value}'"
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        inner = ", ".join(f"{_key_text(k)} = {toml_value(v)}" for k, v in value.items())
-        return "{ " + inner + " }"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
-def _key_text(key: str) -> str:
-    return key if _BARE.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+    return _one_line(value, literal_quotes=True)
 
 
 class TomlEdit:
@@ -231,7 +212,7 @@ class TomlEdit:
             if any(s.header for s in hits):
                 raise _Unsupported(f"{_dotted(path)} is a table being replaced by a value")
             first = hits[0]
-            key = ".".join(_key_text(str(k)) for k in path[len(first.table) :])
+            key = ".".join(toml_key(str(k)) for k in path[len(first.table) :])
             head = self._text[first.line : first.eq]
             if fresh_key:
                 new, start = f"{key} = {rendered}\n", first.start
@@ -246,7 +227,7 @@ class TomlEdit:
             self._splice(start, first.end, new if first.newline else new[:-1])
             return
         owner = path[:-1]
-        line = f"{_key_text(str(path[-1]))} = {rendered}\n"
+        line = f"{toml_key(str(path[-1]))} = {rendered}\n"
         at = self._table_end(owner)
         if at is None:
             self._create_tables(owner, line)
@@ -375,7 +356,7 @@ def _under(path: Path_, prefix: Sequence[Key]) -> bool:
 
 
 def _dotted(path: Sequence[Key]) -> str:
-    return ".".join(_key_text(str(k)) for k in path)
+    return ".".join(toml_key(str(k)) for k in path)
 
 
 def _value_text(text: str, s: _Statement) -> str:
