@@ -29,7 +29,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from .locks import exclusive
 
@@ -102,25 +102,38 @@ def seed(target_dir: Path, source: Path) -> bool:
     """
     if target_dir.exists():
         return False
-    start = time.perf_counter()
     try:
         with exclusive(source.with_name(source.name + ".lock")):
-            staging = Path(
-                tempfile.mkdtemp(prefix=f".{target_dir.name}.seeding-", dir=target_dir.parent)
-            )
-            try:
-                copy = staging / "copy"
-                _copy(source, copy)
-                os.replace(copy, target_dir)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-            owners = source.with_name(source.name + ".owners.json")
-            if owners.is_file():
-                shutil.copy2(owners, target_dir.with_name(target_dir.name + ".owners.json"))
+            return _seed_with(_copy, target_dir, source, str(source))
     except OSError as exc:
         log.debug("Could not seed %s from %s: %s", target_dir, source, exc)
         return False
-    log.debug("Seeded %s from %s in %.2f s", target_dir, source, time.perf_counter() - start)
+
+
+def _seed_with(
+    copy: Callable[[Path, Path], None], target_dir: Path, source: Path, described: str
+) -> bool:
+    """Copy ``source`` beside ``target_dir`` with ``copy``, then rename it into place, with
+    the source's owner record; False, and nothing left behind, when it cannot."""
+    if target_dir.exists():
+        return False
+    start = time.perf_counter()
+    try:
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{target_dir.name}.seeding-", dir=target_dir.parent)
+        )
+        try:
+            copy(source, staging / "copy")
+            os.replace(staging / "copy", target_dir)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        owners = source.with_name(source.name + ".owners.json")
+        if owners.is_file():
+            shutil.copy2(owners, target_dir.with_name(target_dir.name + ".owners.json"))
+    except OSError as exc:
+        log.debug("Could not seed %s from %s: %s", target_dir, described, exc)
+        return False
+    log.debug("Seeded %s from %s in %.2f s", target_dir, described, time.perf_counter() - start)
     return True
 
 
@@ -154,32 +167,17 @@ def _fingerprint_folders(root: Path) -> List[Path]:
     return found
 
 
+def _copy_running(source: Path, dest: Path) -> None:
+    """Fingerprints first, then everything else (see the module's docstring)."""
+    for folder in _fingerprint_folders(source):
+        _copy_tree_tolerant(folder, dest / folder.relative_to(source), ())
+    _copy_tree_tolerant(source, dest, (".fingerprint", "incremental"))
+
+
 def seed_from_running(target_dir: Path, source: Path) -> bool:
     """Make ``target_dir`` a copy of ``source`` while cargo is still building there.
 
     For a cold matrix: called once the first configuration's crates that do not
-    depend on the interpreter are built. Fingerprints first, then the rest (see the
-    module's docstring). False, and nothing left behind, when it cannot.
+    depend on the interpreter are built. False, and nothing left behind, when it cannot.
     """
-    if target_dir.exists():
-        return False
-    start = time.perf_counter()
-    staging = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.seeding-", dir=target_dir.parent))
-    try:
-        copy = staging / "copy"
-        for folder in _fingerprint_folders(source):
-            _copy_tree_tolerant(folder, copy / folder.relative_to(source), ())
-        _copy_tree_tolerant(source, copy, (".fingerprint", "incremental"))
-        os.replace(copy, target_dir)
-        owners = source.with_name(source.name + ".owners.json")
-        if owners.is_file():
-            shutil.copy2(owners, target_dir.with_name(target_dir.name + ".owners.json"))
-    except OSError as exc:
-        log.debug("Could not seed %s from the running %s: %s", target_dir, source, exc)
-        return False
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    log.debug(
-        "Seeded %s from the running %s in %.2f s", target_dir, source, time.perf_counter() - start
-    )
-    return True
+    return _seed_with(_copy_running, target_dir, source, f"the running {source}")
