@@ -4,8 +4,9 @@
 that point; ``<point>:INT`` sends SIGINT instead (as Ctrl-C would). Unset, a
 point costs one comparison. The points are listed where they are reached:
 ``build:cargo`` (cargo running), ``build:writing`` (a wheel half written),
-``build:staged`` (wheels complete, none moved), ``build:moving`` (between two
-wheels moved into place), ``sdist:writing``, ``install:writing`` (new files
+``build:seeding`` (a cold interpreter's target folder half copied from the first
+one's while that one builds), ``build:staged`` (wheels complete, none moved),
+``build:moving`` (between two wheels moved into place), ``sdist:writing``, ``install:writing`` (new files
 half written), ``install:committing`` (between two renames into place).
 """
 

@@ -26,12 +26,13 @@ import logging
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
+from . import faults
 from .locks import exclusive
+from .staging import staging_dir
 
 __all__ = ["pick_source", "seed", "seed_from_running"]
 
@@ -119,14 +120,10 @@ def _seed_with(
         return False
     start = time.perf_counter()
     try:
-        staging = Path(
-            tempfile.mkdtemp(prefix=f".{target_dir.name}.seeding-", dir=target_dir.parent)
-        )
-        try:
+        # a locked staging folder: one a killed run left is swept by the next seeding
+        with staging_dir(target_dir.parent) as staging:
             copy(source, staging / "copy")
             os.replace(staging / "copy", target_dir)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         owners = source.with_name(source.name + ".owners.json")
         if owners.is_file():
             shutil.copy2(owners, target_dir.with_name(target_dir.name + ".owners.json"))
@@ -171,6 +168,7 @@ def _copy_running(source: Path, dest: Path) -> None:
     """Fingerprints first, then everything else (see the module's docstring)."""
     for folder in _fingerprint_folders(source):
         _copy_tree_tolerant(folder, dest / folder.relative_to(source), ())
+    faults.point("build:seeding")
     _copy_tree_tolerant(source, dest, (".fingerprint", "incremental"))
 
 

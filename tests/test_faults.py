@@ -246,3 +246,30 @@ def test_two_develops_into_one_environment_at_once(tmp_path: Path) -> None:
     assert installed_record_ok(site, "pyo3_pure")
     assert len(list(site.glob("pyo3_pure-*.dist-info"))) == 1
     assert version_of(venv.python, tmp_path) == "2.1.2"
+
+
+def test_a_build_killed_while_seeding_leaves_a_folder_the_next_one_sweeps(
+    tmp_path: Path,
+) -> None:
+    """Killed half-way through copying the first interpreter's target folder for the second
+    (a cold matrix starts the others while the first builds): the half copy is in a staging
+    folder, never in the second interpreter's place, and the next build sweeps it."""
+    crate = crate_copy(tmp_path)
+    out = tmp_path / "dist"
+    target = tmp_path / "target"  # cold, so the second interpreter is seeded
+    args = build_args(out)
+    args[args.index("--target-dir") + 1] = str(target)
+    proc = maturin_nox(args, crate, environ("build:seeding", MATURIN_NOX_EARLY_SEED="1"))
+    _, err = proc.communicate(timeout=900)
+    assert proc.returncode == -signal.SIGKILL, err
+    root = target / "maturin-nox"
+    left = [p for p in root.iterdir() if p.name.startswith(".maturin-nox-staging-")]
+    assert left, sorted(p.name for p in root.iterdir())
+    configs = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(configs) == 1, configs  # only the first one: the second was never put in place
+    again = maturin_nox(args, crate, environ())
+    _, err = again.communicate(timeout=900)
+    assert again.returncode == 0, err
+    assert not [p for p in root.iterdir() if p.name.startswith(".maturin-nox-staging-")]
+    wheels = visible(out)
+    assert len(wheels) == 2 and all(complete_wheel(w) for w in wheels)
