@@ -259,7 +259,7 @@ def _cold_matrix(
     """Build a cold matrix: the first configuration alone until its interpreter-independent
     crates are built, then the others beside it, each from a copy of its target folder.
 
-    If the first build ends before that point, the others are seeded from it as usual.
+    If the first build ends before that point, the others are seeded from all of it.
     """
     progress = _Progress(plan.project.cargo_metadata, independent)
     source = plan.target_dir(first)
@@ -277,9 +277,12 @@ def _cold_matrix(
                 # cargo reports an artifact a moment before it writes the unit's fingerprint
                 time.sleep(0.05)
                 log.debug("Starting the other interpreters from %s while it builds", source.name)
-                for target in rest:
+            for target in rest:  # each starts as soon as its copy is made
+                if futures[0].done():  # a whole copy, under its lock (free now)
+                    seed(plan.target_dir(target), source)
+                else:
                     seed_from_running(plan.target_dir(target), source)
-            futures += [pool.submit(one, t) for t in rest]
+                futures.append(pool.submit(one, target))
             return [f.result() for f in futures]
         except BaseException:
             _stop(futures)
