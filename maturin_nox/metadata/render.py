@@ -79,7 +79,30 @@ def render_entry_points(fields: Fields) -> Optional[str]:
 
 
 def validate_metadata(text: str, where: Path) -> None:
-    """Check the METADATA text with packaging, reporting the first problem as one sentence."""
+    """Check the METADATA text with packaging, reporting the first problem as one sentence.
+
+    A text found valid once (by this packaging version) leaves a marker in the cache, so
+    a rebuild with unchanged metadata skips packaging's heavy import and checks.
+    """
+    import hashlib
+
+    import packaging
+
+    from ..common import cache_root
+
+    key = hashlib.sha256(f"{packaging.__version__}\0{text}".encode()).hexdigest()[:32]
+    marker = cache_root() / "valid-metadata" / key
+    if marker.is_file():
+        return
+    _validate(text, where)
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # only an optimisation
+
+
+def _validate(text: str, where: Path) -> None:
     from packaging.metadata import Metadata  # only here: it is a heavy import
 
     try:
