@@ -785,3 +785,22 @@ def test_metadata_matches_maturin(
     assert mine.metadata_text == theirs["METADATA"]
     assert mine.entry_points_text == theirs["entry_points.txt"]
     assert "\n".join(sorted(t for t, _ in mine.license_files)) == theirs["licenses"]
+
+
+def test_metadata_found_valid_is_remembered_and_invalid_metadata_never_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maturin_nox.errors import ConfigError
+    from maturin_nox.metadata.render import validate_metadata
+
+    monkeypatch.setenv("MATURIN_NOX_CACHE_DIR", str(tmp_path / "cache"))
+    good = "Metadata-Version: 2.4\nName: pkg\nVersion: 1.0\n"
+    validate_metadata(good, tmp_path)
+    markers = list((tmp_path / "cache" / "valid-metadata").iterdir())
+    assert len(markers) == 1
+    validate_metadata(good, tmp_path)  # answered by the marker
+    bad = "Metadata-Version: 2.4\nName: pkg\nVersion: not a version\n"
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="invalid"):
+            validate_metadata(bad, tmp_path)
+    assert list((tmp_path / "cache" / "valid-metadata").iterdir()) == markers
