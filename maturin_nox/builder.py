@@ -47,7 +47,7 @@ from typing import (
 from . import cargo, faults, pyo3_config, sccache
 from .atomic import write_text_atomic
 from .compression import Compression
-from .crate_graph import interpreter_independent
+from .crate_graph import interpreter_independent, platform_of
 from .errors import BuildError
 from .freshness import changed, dep_info_inputs, env_digest, project_inputs, states
 from .interpreters import Interpreter
@@ -207,9 +207,8 @@ def _independent(plan: Plan) -> FrozenSet[str]:
     if plan.pgo_command or os.environ.get("MATURIN_NOX_EARLY_SEED") == "0":
         return frozenset()
     project = plan.project
-    triple = project.target
-    platform = (lambda: (triple, cargo.target_cfg(triple))) if triple else None
-    return interpreter_independent(project.cargo_metadata, str(project.package["id"]), platform)
+    meta, root = project.cargo_metadata, str(project.package["id"])
+    return interpreter_independent(meta, root, platform_of(project.target))
 
 
 class _Progress:

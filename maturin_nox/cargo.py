@@ -8,6 +8,7 @@ inherited); only the JSON messages on stdout are read here.
 from __future__ import annotations
 
 import contextvars
+import functools
 import hashlib
 import json
 import logging
@@ -147,6 +148,12 @@ def target_cfg(triple: str) -> FrozenSet[Tuple[str, Optional[str]]]:
     """``rustc --print cfg --target TRIPLE`` (the host's own values for the host triple)."""
     if triple == host_triple():
         return host_cfg()
+    return _foreign_cfg(triple)
+
+
+@functools.lru_cache(maxsize=None)
+def _foreign_cfg(triple: str) -> FrozenSet[Tuple[str, Optional[str]]]:
+    """Another target's cfg values: one rustc run per triple and process."""
     try:
         out = subprocess.run(
             [_rustc(), "--print", "cfg", "--target", triple],

@@ -35,6 +35,7 @@ __all__ = [
     "crate_dependencies",
     "interpreter_independent",
     "platform_applies",
+    "platform_of",
     "reachable",
 ]
 
@@ -46,6 +47,16 @@ def _host() -> Platform:
     from . import cargo
 
     return cargo.host_triple(), cargo.host_cfg()
+
+
+def platform_of(triple: Optional[str]) -> Optional[Callable[[], Platform]]:
+    """The platform a named target triple stands for (its cfg asked only when needed);
+    None for the host."""
+    if not triple:
+        return None
+    from . import cargo
+
+    return lambda: (triple, cargo.target_cfg(triple))
 
 
 def crate_dependencies(

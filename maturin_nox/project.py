@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from . import cargo
 from .config import BINDINGS, ConditionalFeature, MaturinConfig
-from .crate_graph import crate_dependencies
+from .crate_graph import crate_dependencies, platform_of
 from .errors import ConfigError, ProjectError
 from .metadata import CoreMetadata, resolve_metadata
 from .stable_abi import PYO3_CRATES, crate_stable_abis
@@ -426,7 +426,7 @@ def _detect_bindings(
         all_features=all_features,
         no_default_features=no_default_features,
         # the target's cfg values, asked only if a platform-specific dependency needs them
-        platform=(lambda: (triple, cargo.target_cfg(triple))) if triple else None,
+        platform=platform_of(triple),
     )
     has_lib = _lib_target(package) is not None
     has_bin = any("bin" in t.get("kind", []) for t in package.get("targets", []))
