@@ -213,7 +213,9 @@ def is_develop_artifact(relpath: str, extension_name: str) -> bool:
     return name.endswith(_NATIVE_SUFFIXES + _DEBUGINFO_SUFFIXES) and name.startswith(names)
 
 
-def python_files_with_glue(project: Project, glue: Mapping[str, Source]) -> Dict[str, Source]:
+def python_files_with_glue(
+    project: Project, glue: Mapping[str, Source], *, editable: bool = False
+) -> Dict[str, Source]:
     """Stubs and Python sources with generated glue (cffi, uniffi) laid over them.
 
     The glue is written fresh by every build, so it wins over a copy an
@@ -221,7 +223,7 @@ def python_files_with_glue(project: Project, glue: Mapping[str, Source]) -> Dict
     run left beside it (whatever their name) are not packed.
     """
     folders = tuple({name.rsplit("/", 1)[0] + "/" for name in glue if "/" in name})
-    files = {**stub_files(project), **python_files(project)}
+    files = {**stub_files(project), **python_files(project, editable=editable)}
     for arcname in list(files):
         if (
             arcname not in glue
@@ -248,8 +250,31 @@ def _ancestor_ignored(gitignore: _GitIgnore, path: Path) -> bool:
     return False
 
 
-def python_files(project: Project, *, ext_arcname: Optional[str] = None) -> Dict[str, Source]:
-    """The Python sources of a mixed project and its ``python-packages``, by archive name."""
+def _inside_root(project: Project, paths: List[Path]) -> List[Path]:
+    """The packages maturin's walk reaches: it starts at the project folder, so a
+    ``python-source`` outside it (``"../python"``) packs nothing into a wheel built
+    from the tree. The sdist moves that folder inside, so wheels built from it have
+    the packages. Same wheels as maturin, with a warning maturin does not give."""
+    inside = [p for p in paths if project.root in p.parents]
+    for path in paths:
+        if path not in inside:
+            log.warning(
+                f"{project.pyproject_path}: tool.maturin.python-source is "
+                f"{project.config.python_source!r}, outside {project.root}, so "
+                f"{path.name} is left out of this wheel, as maturin leaves it out; "
+                "an sdist packs it and wheels built from the sdist have it."
+            )
+    return inside
+
+
+def python_files(
+    project: Project, *, ext_arcname: Optional[str] = None, editable: bool = False
+) -> Dict[str, Source]:
+    """The Python sources of a mixed project and its ``python-packages``, by archive name.
+
+    ``editable``: a develop or editable install, whose ``.pth`` file serves the
+    python-source folder wherever it is.
+    """
     folders: List[Path] = []
     singles: List[Path] = []
     if project.mixed and project.python_package_dir is not None:
@@ -266,6 +291,8 @@ def python_files(project: Project, *, ext_arcname: Optional[str] = None) -> Dict
                 f"{project.pyproject_path}: tool.maturin.python-packages names {pkg!r}, "
                 f"but neither {candidate} nor {candidate}.py exists."
             )
+    if not editable:
+        folders, singles = _inside_root(project, folders), _inside_root(project, singles)
     gitignore = _GitIgnore(project.root)
     files: List[Path] = []
     for folder in folders:

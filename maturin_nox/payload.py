@@ -133,14 +133,14 @@ def _module_files(
         if not project.mixed and "." not in project.module_name:
             files[f"{project.module_name}/__init__.py"] = layout.pure_init(project.module_name)
         files.update(layout.stub_files(project))
-        files.update(layout.python_files(project, ext_arcname=ext))
+        files.update(layout.python_files(project, ext_arcname=ext, editable=plan.editable))
         return files, set()
     if kind == "bin":
         from .binaries import binary_files
 
         bins, executables = binary_files(project, output.artifacts, data_dir)
         files.update(bins)
-        files.update(layout.python_files(project))
+        files.update(layout.python_files(project, editable=plan.editable))
         return files, executables
     if kind == "cffi":
         from .cffi import cffi_files
@@ -157,7 +157,7 @@ def _module_files(
             target_dir=plan.target_dir(target),
             profile=plan.profile,
         )
-    return layout.python_files_with_glue(project, glue), set()
+    return layout.python_files_with_glue(project, glue, editable=plan.editable), set()
 
 
 def wheel_payload(

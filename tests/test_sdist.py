@@ -380,7 +380,7 @@ def test_inherited_fields_are_inlined_when_the_workspace_root_stays_outside(
 
 @pytest.mark.slow
 def test_python_source_outside_the_pyproject_folder_is_packed_and_rewritten(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     root = tmp_path / "project"
     crate = root / "crate"
@@ -413,18 +413,30 @@ def test_python_source_outside_the_pyproject_folder_is_packed_and_rewritten(
     assert set(files) == set(theirs)
     _assert_same_contents(files, theirs)
     assert _tar_members(sdist) == _tar_members(next(theirs_dir.glob("*.tar.gz")))
-    # the wheel built from the unpacked sdist carries the package (so does ours from the tree)
+    # as maturin: the wheel built from the unpacked sdist carries the package, the one
+    # built from the tree does not (maturin's walk starts at the pyproject folder), and
+    # we say so
     top = _unpack(sdist, tmp_path / "unpacked")
+    packed = {}
     for where in (top, crate):
-        (wheel,) = build(
-            cwd=where,
-            out_dir=tmp_path / "wheels" / where.name,
-            target_dir=TARGET,
-            compatibility="linux",
-            quiet=True,
-        )
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="maturin_nox"):
+            (wheel,) = build(
+                cwd=where,
+                out_dir=tmp_path / "wheels" / where.name,
+                target_dir=TARGET,
+                compatibility="linux",
+                quiet=True,
+            )
+        warned = any("outside_pkg is left out" in r.getMessage() for r in caplog.records)
         with zipfile.ZipFile(wheel.path) as zf:
-            assert "outside_pkg/__init__.py" in zf.namelist()
+            packed[where] = ("outside_pkg/__init__.py" in zf.namelist(), warned)
+    assert packed == {top: (True, False), crate: (False, True)}
+    # develop and editable installs serve it through their .pth file, wherever it is
+    from maturin_nox.layout import python_files
+
+    editable = python_files(load_project(crate), editable=True)
+    assert editable["outside_pkg/__init__.py"] == root / "python/outside_pkg/__init__.py"
 
 
 # --- bad input: one clear sentence, non-zero exit, nothing written --------------------------
