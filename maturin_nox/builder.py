@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import (
@@ -44,12 +45,12 @@ from typing import (
     Tuple,
 )
 
-from . import cargo, faults, pyo3_config, sccache
+from . import cargo, faults, jobserver, pyo3_config, sccache
 from .atomic import write_text_atomic
 from .compression import Compression
 from .crate_graph import interpreter_independent, platform_of
-from .errors import BuildError
-from .freshness import changed, dep_info_inputs, env_digest, project_inputs, states
+from .errors import BuildError, MaturinNoxError
+from .freshness import cargo_configs, changed, dep_info_inputs, env_digest, project_inputs, states
 from .interpreters import Interpreter
 from .locks import exclusive
 from .options import BuildOptions, merge_options
@@ -58,6 +59,7 @@ from .plan import BuildTarget, Plan, bin_names, cargo_command, cargo_env, resolv
 from .project import Project, load_project
 from .seeding import pick_source, seed, seed_from_running
 from .staging import staging_dir
+from .toml import load_toml
 from .wheel import write_payload
 
 __all__ = [
@@ -150,22 +152,9 @@ def build_plan(plan: Plan, *, dist_info: Optional[Mapping[str, bytes]] = None) -
         def one(target: BuildTarget) -> _Staged:
             return _build_target(plan, target, staging, dist_info)
 
-        first, rest = _phases(plan)
-        independent = _independent(plan) if first and plan.interpreter_jobs > 1 else None
-        if first and independent:
-            staged = _cold_matrix(plan, first[0], rest, independent, one)
-        else:
-            staged = [one(t) for t in first]  # the configuration the others are seeded from
-            if plan.interpreter_jobs == 1 or len(rest) < 2:
-                staged += [one(t) for t in rest]
-            else:
-                with ThreadPoolExecutor(max_workers=plan.interpreter_jobs) as pool:
-                    futures = [pool.submit(one, t) for t in rest]
-                    try:
-                        staged += [f.result() for f in futures]
-                    except BaseException:
-                        _stop(futures)
-                        raise
+        together = plan.interpreter_jobs > 1 and len(plan.targets) > 1
+        with jobserver.shared(_user_jobs(plan)) if together else nullcontext():
+            staged = _build_all(plan, one)
         order = {t.key: i for i, t in enumerate(plan.targets)}
         staged.sort(key=lambda item: order[item.wheel.target.key])
         faults.point("build:staged")
@@ -182,6 +171,51 @@ def build_plan(plan: Plan, *, dist_info: Optional[Mapping[str, bytes]] = None) -
             note = " (unchanged)" if wheel.reused else ""
             log.info(f"📦 Built wheel{_for(wheel)} to {final}{note}")
         return built
+
+
+def _build_all(plan: Plan, one: Callable[[BuildTarget], _Staged]) -> List[_Staged]:
+    first, rest = _phases(plan)
+    independent = _independent(plan) if first and plan.interpreter_jobs > 1 else None
+    if first and independent:
+        return _cold_matrix(plan, first[0], rest, independent, one)
+    staged = [one(t) for t in first]  # the configuration the others are seeded from
+    if plan.interpreter_jobs == 1 or len(rest) < 2:
+        return staged + [one(t) for t in rest]
+    with ThreadPoolExecutor(max_workers=plan.interpreter_jobs) as pool:
+        futures = [pool.submit(one, t) for t in rest]
+        try:
+            return staged + [f.result() for f in futures]
+        except BaseException:
+            _stop(futures)
+            raise
+
+
+def _user_jobs(plan: Plan) -> Optional[int]:
+    """cargo's job count when the user chose one (then the cargos do not share slots):
+    ``-j``, ``--config build.jobs=N`` or ``build.jobs`` in a cargo configuration file.
+    0 when chosen but not a number here (``default``)."""
+    args = list(plan.build_flags) + list(plan.cargo_args)
+    for index, arg in enumerate(args):
+        value = None
+        if arg in ("-j", "--jobs", "--config") and index + 1 < len(args):
+            value = args[index + 1]
+            if arg == "--config":
+                value = value.split("=", 1)[1] if value.startswith("build.jobs") else None
+        elif arg.startswith(("-j", "--jobs=", "--config=build.jobs")):
+            value = arg[2:] if arg.startswith("-j") else arg.split("=")[-1]
+        if value is not None:
+            return int(value) if value.strip().lstrip("-").isdigit() else 0
+    for config in cargo_configs(plan.project.manifest_path):
+        if not config.is_file():
+            continue
+        try:
+            build = load_toml(config).get("build")
+        except MaturinNoxError:  # cargo says what is wrong with it
+            continue
+        jobs = build.get("jobs") if isinstance(build, dict) else None
+        if jobs is not None:
+            return jobs if isinstance(jobs, int) else 0
+    return None
 
 
 def _seeding() -> bool:
@@ -267,7 +301,12 @@ def _cold_matrix(
         with cargo.progress(progress.saw):
             return one(first)
 
-    with ThreadPoolExecutor(max_workers=plan.interpreter_jobs) as pool:
+    # Sharing job slots, every configuration can start at once: the cargos beyond the
+    # machine's cores run in the background (jobserver.lower_priority), so none
+    # is left to build alone at the end.
+    chosen = plan.options.interpreter_jobs if plan.options else None
+    together = 1 + len(rest) if jobserver.active() and chosen is None else plan.interpreter_jobs
+    with ThreadPoolExecutor(max_workers=together) as pool:
         futures = [pool.submit(head)]
         try:
             while not progress.ready.wait(0.05) and not futures[0].done():

@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import (
@@ -33,7 +33,7 @@ from typing import (
     Tuple,
 )
 
-from . import faults
+from . import faults, jobserver
 from .errors import CargoError
 
 __all__ = [
@@ -486,17 +486,33 @@ def run_build(
     """Run a cargo build command with JSON messages and return its artifacts."""
     cmd = list(cmd)
     log.debug("Running %s", " ".join(cmd))
+    server = jobserver.active()
+    with server.cargo() if server else nullcontext(False) as background:
+        return _run_build(cmd, env, cwd, quiet, server, background)
+
+
+def _run_build(
+    cmd: List[str],
+    env: Mapping[str, str],
+    cwd: Optional[Path],
+    quiet: bool,
+    server: Optional[jobserver.JobServer],
+    background: bool,
+) -> CargoOutput:
     try:
         proc = subprocess.Popen(
             cmd,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL if quiet else None,
-            env=dict(env),
+            env={**env, **server.env()} if server else dict(env),
             cwd=str(cwd) if cwd else None,
             text=True,
+            pass_fds=server.fds() if server else (),
         )
     except OSError as exc:
         raise CargoError(f"Cannot run `{cmd[0]}`: {exc.strerror}.", cmd) from None
+    if background:
+        jobserver.lower_priority(proc.pid)
     with _RUNNING_LOCK:
         _RUNNING.add(proc)
     try:

@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 __all__ = [
     "FileState",
+    "cargo_configs",
     "changed",
     "dep_info_inputs",
     "env_digest",
@@ -104,6 +105,15 @@ def dep_info_inputs(artifact: Path) -> Optional[List[Path]]:
     return list(found)
 
 
+def cargo_configs(manifest_path: Path) -> List[Path]:
+    """The cargo configuration files a build of this manifest reads, existing or not, nearest first."""
+    out = []
+    for folder in (manifest_path.parent, *manifest_path.parent.parents):
+        out += [folder / ".cargo" / "config.toml", folder / ".cargo" / "config"]
+    home = _cargo_home()
+    return [*out, home / "config.toml", home / "config"]
+
+
 def project_inputs(cargo_metadata: Mapping[str, Any], manifest_path: Path) -> List[Path]:
     """What every build of the project reads besides its sources: manifests, lock, configuration.
 
@@ -118,18 +128,12 @@ def project_inputs(cargo_metadata: Mapping[str, Any], manifest_path: Path) -> Li
     root = Path(cargo_metadata.get("workspace_root", manifest_path.parent))
     out[root / "Cargo.toml"] = None
     out[root / "Cargo.lock"] = None
-    home = _cargo_home()
     # missing ones too: one made later changes the build
+    for path in cargo_configs(manifest_path):
+        out[path] = None
     for folder in (manifest_path.parent, *manifest_path.parent.parents):
-        for name in (
-            ".cargo/config.toml",
-            ".cargo/config",
-            "rust-toolchain.toml",
-            "rust-toolchain",
-        ):
+        for name in ("rust-toolchain.toml", "rust-toolchain"):
             out[folder / name] = None
-    out[home / "config.toml"] = None
-    out[home / "config"] = None
     rustup = Path(os.environ.get("RUSTUP_HOME") or Path.home() / ".rustup") / "settings.toml"
     out[rustup] = None
     return list(out)

@@ -488,7 +488,10 @@ def add_build_arguments(parser: argparse.ArgumentParser, *, command: str = "buil
             type=_positive,
             default=_SUPPRESS,
             metavar="N",
-            help="(maturin-nox) Build this many interpreters at once (default: one per CPU)",
+            help=(
+                "(maturin-nox) Build this many interpreters at once (default: one per CPU; "
+                "a cold matrix: all, those beyond the CPUs in the background)"
+            ),
         )
     add(
         "--compression-method",

@@ -10,12 +10,13 @@ interpreter-independent crates are built; MATURIN_NOX_EARLY_SEED=0 waits for it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import pytest
 from conftest import CRATES, pip_install, pyenv_python, run_check
@@ -32,6 +33,7 @@ def build(
     versions: Sequence[str] = ("3.9", "3.12"),
     env: Optional[Dict[str, str]] = None,
     verbose: bool = False,
+    extra: Sequence[str] = (),
 ) -> str:
     cmd = [
         sys.executable,
@@ -43,6 +45,7 @@ def build(
         str(out),
         "--target-dir",
         str(target),
+        *extra,
     ]
     for version in versions:
         cmd += ["-i", str(pyenv_python(version))]
@@ -53,6 +56,37 @@ def build(
 
 
 EARLY = "Starting the other interpreters from"
+
+_SHIM = """#!{python}
+# logs each cargo build's jobserver and priority (once it ends: the priority is
+# lowered just after it starts), then exits as cargo did
+import json, os, re, stat, subprocess, sys
+auth = re.search(r"--jobserver-auth=(\\d+),(\\d+)", os.environ.get("CARGO_MAKEFLAGS", ""))
+fds = [int(fd) for fd in auth.groups()] if auth else []
+pipes = bool(fds) and all(stat.S_ISFIFO(os.fstat(fd).st_mode) for fd in fds)
+code = subprocess.call([{real!r}, *sys.argv[1:]], pass_fds=fds)
+with open({log!r}, "a") as out:
+    out.write(json.dumps(dict(cmd=sys.argv[1], auth=auth and auth.group(0), pipes=pipes,
+                              nice=os.getpriority(os.PRIO_PROCESS, 0))) + "\\n")
+sys.exit(code)
+"""
+
+
+def cargo_shim(tmp_path: Path) -> Tuple[Dict[str, str], Path]:
+    """$CARGO pointing at a shim that logs each run's jobserver and priority (JSON lines)."""
+    real = shutil.which("cargo")
+    assert real is not None
+    log = tmp_path / "cargo-runs.jsonl"
+    shim = tmp_path / "cargo-shim"
+    shim.write_text(_SHIM.format(python=sys.executable, real=real, log=str(log)))
+    shim.chmod(0o755)
+    return {"CARGO": str(shim)}, log
+
+
+def cargo_runs(log: Path) -> List[Dict[str, object]]:
+    runs = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    log.unlink(missing_ok=True)
+    return [r for r in runs if r["cmd"] == "rustc"]
 
 
 def test_the_second_interpreter_starts_from_the_first_ones_build(
@@ -88,10 +122,25 @@ def test_a_cold_matrix_starts_the_others_while_the_first_builds(tmp_path: Path, 
     shutil.copytree(CRATES / "pyo3-pure", crate, ignore=shutil.ignore_patterns("target", "*.so"))
     target = tmp_path / "target"
     versions = ("3.9", "3.12", "3.13")
+    shim_env, log = cargo_shim(tmp_path)
     err = build(
-        crate, target, tmp_path / "out", versions, env={"MATURIN_NOX_EARLY_SEED": "1"}, verbose=True
+        crate,
+        target,
+        tmp_path / "out",
+        versions,
+        env={"MATURIN_NOX_EARLY_SEED": "1", **shim_env},
+        verbose=True,
     )
     assert EARLY in err, err
+    # the three cargos shared one jobserver (a pipe), and those beyond the machine's
+    # cores ran at the lowest priority
+    runs = cargo_runs(log)
+    assert len(runs) == 3 and len({r["auth"] for r in runs}) == 1, runs
+    assert runs[0]["auth"] and all(r["pipes"] for r in runs), runs
+    cores = os.cpu_count() or 1
+    assert sorted(r["nice"] for r in runs) == sorted(
+        [0] * min(3, cores) + [19] * max(0, 3 - cores)
+    ), runs
     # (parallel cargos interleave their -v output: the target folders are the witnesses)
     configs = sorted(p for p in (target / "maturin-nox").iterdir() if p.is_dir())
     assert len(configs) == 3
@@ -115,3 +164,10 @@ def test_a_cold_matrix_starts_the_others_while_the_first_builds(tmp_path: Path, 
     # a second build is a no-op in every configuration
     err = build(crate, target, tmp_path / "out", versions)
     assert "Compiling" not in err, err
+    # with the job count chosen (-j), cargo keeps its own jobserver, as under make's
+    lib = crate / "src" / "lib.rs"
+    for env, extra in (({}, ["-j", "2"]), ({"MAKEFLAGS": "-j2"}, [])):
+        with lib.open("a") as handle:
+            handle.write("// edited\n")
+        build(crate, target, tmp_path / "out", versions, env={**shim_env, **env}, extra=extra)
+        assert [r["auth"] for r in cargo_runs(log)] == [None] * 3

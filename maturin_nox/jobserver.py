@@ -1,0 +1,163 @@
+"""One pool of job slots for the cargo processes a matrix build runs at once.
+
+Each cargo makes a jobserver of its own, as many slots as there are cores, so
+two cargos side by side run up to twice as many rustc jobs (and LLVM threads)
+as the machine has cores; the oversubscription costs CPU time (measured: more
+interpreters at once cost more CPU seconds, for no gain on the wall clock).
+Cargo and rustc take their slots from an inherited GNU make jobserver instead
+when the environment names one (``CARGO_MAKEFLAGS``), so the cargos a build
+runs together share one here.
+
+Every cargo holds one implicit slot (the one it runs its first job on) that
+never passes through the pipe. So that K cargos running together still use no
+more than ``slots`` jobs, a keeper thread takes K - 1 tokens out of the pipe
+and holds them, and puts them back as cargos end: one cargo alone gets every
+slot, two share them.
+
+Nothing is shared when the user chose the job count (``-j``, ``CARGO_BUILD_JOBS``)
+or maturin-nox itself runs under a jobserver (``make -j``): theirs is left in
+charge, as are platforms without ``os.pipe`` file descriptors to pass (Windows).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import threading
+from contextlib import contextmanager
+from typing import Dict, Iterator, Optional, Tuple
+
+__all__ = ["JobServer", "active", "lower_priority", "shared"]
+
+log = logging.getLogger("maturin_nox")
+
+_TOKEN = b"+"
+_ACTIVE: Optional[JobServer] = None
+_ACTIVE_LOCK = threading.Lock()
+_INHERITED = ("CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS", "CARGO_BUILD_JOBS")
+
+
+class JobServer:
+    """A GNU make jobserver pipe with ``slots`` slots, one implicit per running cargo."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = max(1, slots)
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.write_fd, True)
+        os.write(self.write_fd, _TOKEN * (self.slots - 1))
+        self.running = 0
+        self.held = 0  # tokens the keeper took out of the pipe
+        self.wake = threading.Condition()
+        self.closed = False
+        self.keeper = threading.Thread(target=self._keep, name="maturin-nox-jobserver", daemon=True)
+        self.keeper.start()
+
+    def env(self) -> Dict[str, str]:
+        """What a cargo needs in its environment to take its slots from here."""
+        fds = f"{self.read_fd},{self.write_fd}"
+        return {"CARGO_MAKEFLAGS": f"-j --jobserver-fds={fds} --jobserver-auth={fds}"}
+
+    def fds(self) -> Tuple[int, int]:
+        return self.read_fd, self.write_fd
+
+    @contextmanager
+    def cargo(self) -> Iterator[bool]:
+        """Around one cargo process: it holds an implicit slot while it runs.
+
+        Yields True when ``slots`` cargos run already: this one should run in the
+        background (see :func:`lower_priority`).
+        """
+        with self.wake:
+            background = self.running >= self.slots
+            self.running += 1
+            self.wake.notify_all()
+        try:
+            yield background
+        finally:
+            with self.wake:
+                self.running -= 1
+                self.wake.notify_all()
+
+    def _wanted(self) -> int:
+        return min(self.slots - 1, max(0, self.running - 1))
+
+    def _keep(self) -> None:
+        """Hold one token per running cargo beyond the first; give them back as cargos end."""
+        while True:
+            with self.wake:
+                while not self.closed and self.held == self._wanted():
+                    self.wake.wait()
+                if self.closed:
+                    return
+                surplus = self.held > self._wanted()
+            if surplus:
+                os.write(self.write_fd, _TOKEN)
+                with self.wake:
+                    self.held -= 1
+                continue
+            # a token comes back when some rustc ends; wake now and then to re-check
+            ready, _, _ = select.select([self.read_fd], [], [], 0.05)
+            if ready:
+                # blocking: another process may take the token first, then this waits for
+                # the next one (every cargo gives its tokens back when it ends)
+                got = os.read(self.read_fd, 1)
+                with self.wake:
+                    self.held += len(got)
+
+    def close(self) -> None:
+        with self.wake:
+            self.closed = True
+            self.wake.notify_all()
+        # a killed cargo never gives its tokens back: wake a keeper waiting for one
+        os.write(self.write_fd, _TOKEN * self.slots)
+        self.keeper.join()
+        for fd in (self.read_fd, self.write_fd):
+            os.close(fd)
+
+
+def lower_priority(pid: int) -> None:
+    """Run a cargo (and every rustc it starts from now on) at the lowest priority.
+
+    A cold matrix starts every interpreter's cargo together once the shared crates
+    are built. Those beyond the first ``slots`` run in the background: they take
+    only the cycles the others leave idle (a cargo waiting on one long rustc), and
+    they have the machine when the others end, so no core idles at the end while
+    the last interpreter builds alone. Measured in ``benchmarks/bench_loop.py``.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, 19)
+    except (AttributeError, OSError) as exc:  # gone already, or not allowed
+        log.debug("Could not lower the priority of cargo %d: %s", pid, exc)
+
+
+def active() -> Optional[JobServer]:
+    """The jobserver the cargos started now share, if a matrix build made one."""
+    return _ACTIVE
+
+
+def _usable(jobs: Optional[int]) -> bool:
+    if jobs is not None or os.name != "posix":
+        return False
+    if os.environ.get("MATURIN_NOX_JOBSERVER") == "0":
+        return False
+    return not any(os.environ.get(name) for name in _INHERITED)
+
+
+@contextmanager
+def shared(jobs: Optional[int]) -> Iterator[Optional[JobServer]]:
+    """A jobserver for the cargos started inside, unless the user chose the job count."""
+    global _ACTIVE
+    if not _usable(jobs):
+        yield None
+        return
+    server = JobServer(os.cpu_count() or 1)
+    with _ACTIVE_LOCK:
+        previous, _ACTIVE = _ACTIVE, server
+    log.debug("The cargos of this build share %d job slots", server.slots)
+    try:
+        yield server
+    finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE = previous
+        server.close()

@@ -1,0 +1,123 @@
+"""The job slots the cargos of a matrix share (maturin_nox.jobserver), without cargo:
+the keeper's accounting, the tokens left in the pipe, and a clean end when a
+cargo died holding tokens. Real cargos sharing it: tests/test_seeding.py."""
+
+from __future__ import annotations
+
+import array
+import fcntl
+import os
+import termios
+import threading
+import time
+
+import pytest
+
+from maturin_nox import jobserver
+from maturin_nox.jobserver import JobServer
+
+
+def _in_pipe(server: JobServer) -> int:
+    """How many tokens wait in the pipe (read without taking them)."""
+    count = array.array("i", [0])
+    fcntl.ioctl(server.read_fd, termios.FIONREAD, count, True)
+    return count[0]
+
+
+def _settles(server: JobServer, held: int) -> None:
+    deadline = time.monotonic() + 5
+    while server.held != held or _in_pipe(server) != server.slots - 1 - held:
+        assert time.monotonic() < deadline, (server.held, _in_pipe(server))
+        time.sleep(0.01)
+
+
+def test_each_cargo_beyond_the_first_takes_a_slot_out_of_the_pipe() -> None:
+    server = JobServer(3)
+    try:
+        _settles(server, 0)  # one cargo alone may run 3 jobs: its own and 2 tokens
+        with server.cargo() as first:
+            _settles(server, 0)
+            with server.cargo() as second:
+                _settles(server, 1)
+                with server.cargo() as third:
+                    _settles(server, 2)
+                    with server.cargo() as fourth:  # beyond the slots: in the background
+                        _settles(server, 2)
+                        assert (first, second, third, fourth) == (False, False, False, True)
+                _settles(server, 1)
+            _settles(server, 0)
+        assert server.running == 0
+    finally:
+        server.close()
+
+
+def test_a_cargo_that_died_holding_tokens_does_not_hang_the_end() -> None:
+    server = JobServer(2)
+    assert os.read(server.read_fd, 1) == b"+"  # a rustc took the only token and was killed
+    with server.cargo(), server.cargo():
+        time.sleep(0.1)  # the keeper waits for a token that never comes back
+    ended = threading.Thread(target=server.close)
+    ended.start()
+    ended.join(5)
+    assert not ended.is_alive()
+
+
+@pytest.mark.parametrize(
+    "environ, jobs, shared",
+    [
+        ({}, None, True),
+        ({}, 4, False),  # -j: the user's job count
+        ({"CARGO_BUILD_JOBS": "3"}, None, False),
+        ({"MAKEFLAGS": "-j8 --jobserver-auth=3,4"}, None, False),  # make's jobserver
+        ({"MATURIN_NOX_JOBSERVER": "0"}, None, False),
+    ],
+)
+def test_the_slots_are_shared_unless_the_user_chose_the_job_count(
+    monkeypatch: pytest.MonkeyPatch, environ: dict, jobs: object, shared: bool
+) -> None:
+    for name in ("CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS", "CARGO_BUILD_JOBS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    with jobserver.shared(jobs) as server:  # type: ignore[arg-type]
+        assert (server is not None) == shared
+        assert jobserver.active() is server
+        if server is not None:
+            auth = server.env()["CARGO_MAKEFLAGS"]
+            assert f"--jobserver-auth={server.read_fd},{server.write_fd}" in auth
+    assert jobserver.active() is None
+
+
+@pytest.mark.parametrize(
+    "flags, config, jobs",
+    [
+        ((), None, None),
+        (("-j", "3"), None, 3),
+        (("-j4",), None, 4),
+        (("--jobs=5",), None, 5),
+        (("--config", "build.jobs=2"), None, 2),
+        (("--config", "profile.dev.opt-level=1"), None, None),
+        ((), "[build]\njobs = 1\n", 1),
+        ((), '[build]\njobs = "default"\n', 0),
+        ((), '[build]\ntarget-dir = "t"\n', None),
+    ],
+)
+def test_the_users_job_count_is_read_from_flags_and_cargo_configuration(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, flags: tuple, config: object, jobs: object
+) -> None:
+    from types import SimpleNamespace
+
+    from maturin_nox.builder import _user_jobs
+
+    monkeypatch.setenv("CARGO_HOME", str(tmp_path / "cargo-home"))
+    crate = tmp_path / "work" / "crate"
+    crate.mkdir(parents=True)
+    if config is not None:
+        (tmp_path / "work" / ".cargo").mkdir()
+        (tmp_path / "work" / ".cargo" / "config.toml").write_text(str(config))
+    plan = SimpleNamespace(
+        build_flags=flags,
+        cargo_args=(),
+        project=SimpleNamespace(manifest_path=crate / "Cargo.toml"),
+    )
+    assert _user_jobs(plan) == jobs  # type: ignore[arg-type]
