@@ -301,11 +301,15 @@ def _cold_matrix(
         with cargo.progress(progress.saw):
             return one(first)
 
-    # Sharing job slots, every configuration can start at once: the cargos beyond the
-    # machine's cores run in the background (jobserver.lower_priority), so none
-    # is left to build alone at the end.
+    # Sharing job slots, the configurations can start together: the cargos beyond the
+    # machine's cores run in the background (jobserver.lower_priority), so none is
+    # left to build alone at the end. At most twice the cores' count: each holds a
+    # rustc in memory.
     chosen = plan.options.interpreter_jobs if plan.options else None
-    together = 1 + len(rest) if jobserver.active() and chosen is None else plan.interpreter_jobs
+    server = jobserver.active()
+    together = plan.interpreter_jobs
+    if server is not None and chosen is None:
+        together = min(1 + len(rest), 2 * server.slots)
     with ThreadPoolExecutor(max_workers=together) as pool:
         futures = [pool.submit(head)]
         try:

@@ -490,7 +490,7 @@ def add_build_arguments(parser: argparse.ArgumentParser, *, command: str = "buil
             metavar="N",
             help=(
                 "(maturin-nox) Build this many interpreters at once (default: one per CPU; "
-                "a cold matrix: all, those beyond the CPUs in the background)"
+                "a cold matrix: two per CPU, those beyond the CPUs in the background)"
             ),
         )
     add(
