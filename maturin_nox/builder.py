@@ -19,6 +19,7 @@ payload has the same digest and the wheel is untouched, it is kept as is.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import hashlib
 import json
@@ -182,12 +183,17 @@ def _build_all(plan: Plan, one: Callable[[BuildTarget], _Staged]) -> List[_Stage
     if plan.interpreter_jobs == 1 or len(rest) < 2:
         return staged + [one(t) for t in rest]
     with ThreadPoolExecutor(max_workers=plan.interpreter_jobs) as pool:
-        futures = [pool.submit(one, t) for t in rest]
+        futures = [_submit(pool, one, t) for t in rest]
         try:
             return staged + [f.result() for f in futures]
         except BaseException:
             _stop(futures)
             raise
+
+
+def _submit(pool: ThreadPoolExecutor, fn: Callable[..., _Staged], *args: Any) -> Future[_Staged]:
+    """Run ``fn`` in the pool with this thread's context (the build's jobserver)."""
+    return pool.submit(contextvars.copy_context().run, fn, *args)
 
 
 def _user_jobs(plan: Plan) -> Optional[int]:
@@ -311,7 +317,7 @@ def _cold_matrix(
     if server is not None and chosen is None:
         together = min(1 + len(rest), 2 * server.slots)
     with ThreadPoolExecutor(max_workers=together) as pool:
-        futures = [pool.submit(head)]
+        futures = [_submit(pool, head)]
         try:
             while not progress.ready.wait(0.05) and not futures[0].done():
                 pass
@@ -324,7 +330,7 @@ def _cold_matrix(
                     seed(plan.target_dir(target), source)
                 else:
                     seed_from_running(plan.target_dir(target), source)
-                futures.append(pool.submit(one, target))
+                futures.append(_submit(pool, one, target))
             return [f.result() for f in futures]
         except BaseException:
             _stop(futures)

@@ -21,6 +21,7 @@ charge, as are platforms without ``os.pipe`` file descriptors to pass (Windows).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import select
@@ -33,8 +34,11 @@ __all__ = ["JobServer", "active", "lower_priority", "shared"]
 log = logging.getLogger("maturin_nox")
 
 _TOKEN = b"+"
-_ACTIVE: Optional[JobServer] = None
-_ACTIVE_LOCK = threading.Lock()
+# the build's own: a ContextVar, so two builds running at once in one process (threads)
+# never see each other's (worker threads get it through contextvars.copy_context)
+_ACTIVE: contextvars.ContextVar[Optional[JobServer]] = contextvars.ContextVar(
+    "maturin_nox_jobserver", default=None
+)
 _INHERITED = ("CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS", "CARGO_BUILD_JOBS")
 
 
@@ -133,7 +137,7 @@ def lower_priority(pid: int) -> None:
 
 def active() -> Optional[JobServer]:
     """The jobserver the cargos started now share, if a matrix build made one."""
-    return _ACTIVE
+    return _ACTIVE.get()
 
 
 def _usable(jobs: Optional[int]) -> bool:
@@ -146,18 +150,19 @@ def _usable(jobs: Optional[int]) -> bool:
 
 @contextmanager
 def shared(jobs: Optional[int]) -> Iterator[Optional[JobServer]]:
-    """A jobserver for the cargos started inside, unless the user chose the job count."""
-    global _ACTIVE
+    """A jobserver for the cargos started inside, unless the user chose the job count.
+
+    Worker threads see it when they run in a copy of this context
+    (``pool.submit(contextvars.copy_context().run, fn)``).
+    """
     if not _usable(jobs):
         yield None
         return
     server = JobServer(os.cpu_count() or 1)
-    with _ACTIVE_LOCK:
-        previous, _ACTIVE = _ACTIVE, server
+    token = _ACTIVE.set(server)
     log.debug("The cargos of this build share %d job slots", server.slots)
     try:
         yield server
     finally:
-        with _ACTIVE_LOCK:
-            _ACTIVE = previous
+        _ACTIVE.reset(token)
         server.close()

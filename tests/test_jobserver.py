@@ -121,3 +121,41 @@ def test_the_users_job_count_is_read_from_flags_and_cargo_configuration(
         project=SimpleNamespace(manifest_path=crate / "Cargo.toml"),
     )
     assert _user_jobs(plan) == jobs  # type: ignore[arg-type]
+
+
+def test_two_builds_in_one_process_keep_their_own_jobservers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each build's worker threads see its own; one ending leaves the other's in place."""
+    import contextvars
+
+    for name in ("CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS", "CARGO_BUILD_JOBS"):
+        monkeypatch.delenv(name, raising=False)
+    seen = {}
+    first_inside = threading.Event()
+    second_done = threading.Event()
+
+    def build(name: str, hold: bool) -> None:
+        with jobserver.shared(None) as server:
+            worker = threading.Thread(
+                target=contextvars.copy_context().run,
+                args=(lambda: seen.setdefault(name, jobserver.active() is server),),
+            )
+            worker.start()
+            worker.join()
+            if hold:
+                first_inside.set()
+                second_done.wait(5)
+                seen["still"] = jobserver.active() is server
+
+    def other() -> None:
+        first_inside.wait(5)
+        build("second", False)
+        second_done.set()
+
+    threads = [threading.Thread(target=build, args=("first", True)), threading.Thread(target=other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen == {"first": True, "second": True, "still": True}
