@@ -288,6 +288,43 @@ class _Progress:
                 self.ready.set()
 
 
+class _Places:
+    """How many configurations of a cold matrix build at once, decided once the first
+    build's shared crates are done; the first counts from the start."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.running = 1
+        self.limit: Optional[int] = None
+        self.stopped = False
+
+    def decide(self, limit: int) -> None:
+        with self.cond:
+            self.limit = limit
+            self.cond.notify_all()
+
+    def enter(self) -> bool:
+        """Wait for a place; False when the build stopped meanwhile."""
+        with self.cond:
+            self.cond.wait_for(
+                lambda: self.stopped or (self.limit is not None and self.running < self.limit)
+            )
+            if self.stopped:
+                return False
+            self.running += 1
+            return True
+
+    def leave(self) -> None:
+        with self.cond:
+            self.running -= 1
+            self.cond.notify_all()
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
+
+
 def _cold_matrix(
     plan: Plan,
     first: BuildTarget,
@@ -302,39 +339,69 @@ def _cold_matrix(
     """
     progress = _Progress(plan.project.cargo_metadata, independent)
     source = plan.target_dir(first)
+    server = jobserver.active()
+    other = jobserver.OtherLoad() if server is not None else None
+    places = _Places()
 
     def head() -> _Staged:
-        with cargo.progress(progress.saw):
-            return one(first)
+        try:
+            with cargo.progress(progress.saw):
+                return one(first)
+        finally:
+            places.leave()
 
-    # Sharing job slots, the configurations can start together: the cargos beyond the
-    # machine's cores run in the background (jobserver.lower_priority), so none is
-    # left to build alone at the end. At most twice the cores' count: each holds a
-    # rustc in memory.
-    chosen = plan.options.interpreter_jobs if plan.options else None
-    server = jobserver.active()
-    together = plan.interpreter_jobs
-    if server is not None and chosen is None:
-        together = min(1 + len(rest), 2 * server.slots)
-    with ThreadPoolExecutor(max_workers=together) as pool:
+    def placed(target: BuildTarget) -> _Staged:
+        if not places.enter():
+            raise BuildError("The build stopped before this interpreter's turn.")
+        try:
+            return one(target)
+        finally:
+            places.leave()
+
+    with ThreadPoolExecutor(max_workers=1 + len(rest)) as pool:
         futures = [_submit(pool, head)]
         try:
             while not progress.ready.wait(0.05) and not futures[0].done():
                 pass
+            places.decide(_together(plan, len(rest), other))
             if not futures[0].done():
                 # cargo reports an artifact a moment before it writes the unit's fingerprint
                 time.sleep(0.05)
                 log.debug("Starting the other interpreters from %s while it builds", source.name)
-            for target in rest:  # each starts as soon as its copy is made
+            for target in rest:  # each starts as soon as its copy is made and a place is free
                 if futures[0].done():  # a whole copy, under its lock (free now)
                     seed(plan.target_dir(target), source)
                 else:
                     seed_from_running(plan.target_dir(target), source)
-                futures.append(_submit(pool, one, target))
+                futures.append(_submit(pool, placed, target))
             return [f.result() for f in futures]
         except BaseException:
+            places.stop()
             _stop(futures)
             raise
+
+
+def _together(plan: Plan, others: int, other: Optional[jobserver.OtherLoad]) -> int:
+    """How many configurations of a cold matrix build at once.
+
+    Sharing job slots, more than the cores' count can: the cargos beyond it run in
+    the background (jobserver.lower_priority), so none is left to build alone at
+    the end. At most twice the cores' count (each holds a rustc in memory), and only
+    on a machine the build has to itself: behind another program's work a cargo in
+    the background would wait for all of it.
+    """
+    server = jobserver.active()
+    chosen = plan.options.interpreter_jobs if plan.options else None
+    if server is None or chosen is not None or other is None:
+        return plan.interpreter_jobs
+    busy = other.cores()
+    alone = busy is not None and busy < 0.5
+    log.debug(
+        "Other programs kept %s cores busy: %s",
+        "?" if busy is None else f"{busy:.2f}",
+        "cargos beyond the cores in the background" if alone else "none in the background",
+    )
+    return min(1 + others, 2 * server.slots) if alone else plan.interpreter_jobs
 
 
 def _stop(futures: List[Future[_Staged]]) -> None:

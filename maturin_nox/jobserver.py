@@ -26,10 +26,11 @@ import logging
 import os
 import select
 import threading
+import time
 from contextlib import contextmanager
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
-__all__ = ["JobServer", "active", "lower_priority", "shared"]
+__all__ = ["JobServer", "OtherLoad", "active", "lower_priority", "shared"]
 
 log = logging.getLogger("maturin_nox")
 
@@ -133,6 +134,63 @@ def lower_priority(pid: int) -> None:
         os.setpriority(os.PRIO_PROCESS, pid, 19)
     except (AttributeError, OSError) as exc:  # gone already, or not allowed
         log.debug("Could not lower the priority of cargo %d: %s", pid, exc)
+
+
+class OtherLoad:
+    """How many cores other processes than this one and its children kept busy since
+    it was made (Linux: ``/proc``); None where that cannot be read.
+
+    Cargos run in the background only on a machine this build has to itself: behind
+    another process's long compilation or test run, a cargo at the lowest priority
+    would wait for all of it.
+    """
+
+    def __init__(self) -> None:
+        self.start = self._sample()
+
+    @staticmethod
+    def _sample() -> Optional[Tuple[float, float, float]]:
+        try:
+            with open("/proc/stat", encoding="ascii") as handle:
+                fields = [int(v) for v in handle.readline().split()[1:]]
+            ticks = os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, AttributeError):
+            return None
+        # user nice system idle iowait irq softirq steal...: busy is all but idle, iowait, steal
+        busy = sum(fields[:8]) - fields[3] - fields[4] - (fields[7] if len(fields) > 7 else 0)
+        return time.monotonic(), busy / ticks, _tree_cpu(os.getpid()) / ticks
+
+    def cores(self) -> Optional[float]:
+        now = self._sample()
+        if self.start is None or now is None or now[0] - self.start[0] < 0.5:
+            return None
+        elapsed = now[0] - self.start[0]
+        return max(0.0, (now[1] - self.start[1]) - (now[2] - self.start[2])) / elapsed
+
+
+def _tree_cpu(root: int) -> float:
+    """CPU ticks of a process and its descendants, living and waited for (``/proc``)."""
+    stats: Dict[int, Tuple[int, int]] = {}  # pid -> (parent, ticks)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            continue  # gone
+        fields = text[text.rfind(")") + 2 :].split()  # after "pid (comm) "
+        # state ppid ... utime(14) stime cutime cstime: fields[11:15] from state at [0]
+        stats[int(entry)] = (int(fields[1]), sum(int(v) for v in fields[11:15]))
+    children: Dict[int, List[int]] = {}
+    for pid, (parent, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += stats.get(pid, (0, 0))[1]
+        stack += children.get(pid, [])
+    return float(total)
 
 
 def active() -> Optional[JobServer]:

@@ -159,3 +159,26 @@ def test_two_builds_in_one_process_keep_their_own_jobservers(
     for thread in threads:
         thread.join(10)
     assert seen == {"first": True, "second": True, "still": True}
+
+
+_SPIN = (
+    "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\n"
+)
+
+
+def test_other_load_counts_other_programs_and_not_this_ones() -> None:
+    import subprocess
+    import sys
+
+    from maturin_nox.jobserver import OtherLoad
+
+    load = OtherLoad()
+    subprocess.run([sys.executable, "-c", _SPIN.format(seconds=1.0)], check=True)  # ours
+    ours = load.cores()
+    load = OtherLoad()
+    # the shell ends at once: the spinner is no descendant of this process any more
+    subprocess.run(["sh", "-c", f'"{sys.executable}" -c "{_SPIN.format(seconds=1.5)}" &'])
+    time.sleep(1.2)
+    theirs = load.cores()
+    assert ours is not None and ours < 0.5, ours
+    assert theirs is not None and theirs > 0.5, theirs

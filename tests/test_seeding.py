@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -171,3 +172,34 @@ def test_a_cold_matrix_starts_the_others_while_the_first_builds(tmp_path: Path, 
             handle.write("// edited\n")
         build(crate, target, tmp_path / "out", versions, env={**shim_env, **env}, extra=extra)
         assert [r["auth"] for r in cargo_runs(log)] == [None] * 3
+
+
+def test_behind_another_programs_work_no_cargo_runs_in_the_background(tmp_path: Path) -> None:
+    """A cargo at the lowest priority would wait for all of another program's work: with
+    one spinning beside the build (not a child of it), every cargo runs at normal priority."""
+    crate = tmp_path / "pyo3-pure"
+    shutil.copytree(CRATES / "pyo3-pure", crate, ignore=shutil.ignore_patterns("target", "*.so"))
+    spin = "import time\nend = time.time() + 300\nwhile time.time() < end: pass\n"
+    started = subprocess.run(
+        ["sh", "-c", f'"{sys.executable}" -c "{spin}" >/dev/null 2>&1 & echo $!'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    spinner = int(started.stdout.split()[-1])
+    try:
+        shim_env, log = cargo_shim(tmp_path)
+        err = build(
+            crate,
+            tmp_path / "target",
+            tmp_path / "out",
+            ("3.9", "3.12", "3.13"),
+            env={"MATURIN_NOX_EARLY_SEED": "1", **shim_env},
+            verbose=True,
+        )
+    finally:
+        os.kill(spinner, signal.SIGKILL)
+    assert "none in the background" in err, err
+    runs = cargo_runs(log)
+    assert len(runs) == 3 and all(r["auth"] for r in runs), runs  # still one jobserver
+    assert [r["nice"] for r in runs] == [0, 0, 0], runs
