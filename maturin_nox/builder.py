@@ -340,7 +340,10 @@ def _cold_matrix(
     progress = _Progress(plan.project.cargo_metadata, independent)
     source = plan.target_dir(first)
     server = jobserver.active()
-    other = jobserver.OtherLoad() if server is not None else None
+    chosen = plan.options.interpreter_jobs if plan.options else None
+    # the load beside the build matters (and /proc is read) only where cargos may go
+    # to the background: slots shared, and the user did not choose how many build at once
+    other = jobserver.OtherLoad() if server is not None and chosen is None else None
     places = _Places()
 
     def head() -> _Staged:
@@ -363,7 +366,7 @@ def _cold_matrix(
         try:
             while not progress.ready.wait(0.05) and not futures[0].done():
                 pass
-            places.decide(_together(plan, len(rest), other))
+            places.decide(_together(plan, len(rest), server, other))
             if not futures[0].done():
                 # cargo reports an artifact a moment before it writes the unit's fingerprint
                 time.sleep(0.05)
@@ -381,7 +384,12 @@ def _cold_matrix(
             raise
 
 
-def _together(plan: Plan, others: int, other: Optional[jobserver.OtherLoad]) -> int:
+def _together(
+    plan: Plan,
+    others: int,
+    server: Optional[jobserver.JobServer],
+    other: Optional[jobserver.OtherLoad],
+) -> int:
     """How many configurations of a cold matrix build at once.
 
     Sharing job slots, more than the cores' count can: the cargos beyond it run in
@@ -390,9 +398,7 @@ def _together(plan: Plan, others: int, other: Optional[jobserver.OtherLoad]) -> 
     on a machine the build has to itself: behind another program's work a cargo in
     the background would wait for all of it.
     """
-    server = jobserver.active()
-    chosen = plan.options.interpreter_jobs if plan.options else None
-    if server is None or chosen is not None or other is None:
+    if server is None or other is None:  # no shared slots, or the user chose the count
         return plan.interpreter_jobs
     busy = other.cores()
     alone = busy is not None and busy < 0.5
