@@ -215,8 +215,10 @@ def build_wheel(
     The .dist-info that prepare_metadata_for_build_wheel wrote (pip passes its
     folder) goes into the wheel as it is, as PEP 517 wants them identical.
     """
+    from . import warm
     from .builder import build
 
+    warm.join(config_settings)
     options = hook_options(config_settings, out_dir=Path(wheel_directory).resolve())
     wheels = build(options, dist_info=_prepared_dist_info(metadata_directory))
     if len(wheels) != 1:
@@ -249,9 +251,11 @@ def build_editable(
     metadata_directory: Optional[str] = None,
 ) -> str:
     """PEP 660: an editable wheel (.pth to the sources and the extension in the tree if mixed)."""
+    from . import warm
     from .dev_install import build_editable_wheel
     from .rebuild import Runner
 
+    warm.join(config_settings, editable=True)
     options = hook_options(config_settings, editable=True)
     # the build environment is gone once the frontend is done: later rebuilds run a copy
     runner = Runner.copied()
@@ -270,23 +274,36 @@ def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) ->
     return path.name
 
 
-@_hook
-def get_requires_for_build_wheel(config_settings: ConfigSettings = None) -> List[str]:
-    """PEP 517: what this project's build needs beyond the backend (cffi, the audit's tools, zig...)."""
+def _requires(config_settings: ConfigSettings, editable: bool) -> List[str]:
+    from . import warm
     from .build_requires import build_requirements
 
-    options = hook_options(config_settings)
-    return build_requirements(
+    options = hook_options(config_settings, editable=editable)
+    wanted = build_requirements(
         Path.cwd(),
         compatibility=options.compatibility,
         generate_stubs=options.generate_stubs,
         zig=options.zig,
     )
+    if not wanted:  # else the compile may need them: it starts at prepare_metadata_*
+        warm.start(config_settings, editable=editable)
+    return wanted
 
 
+@_hook
+def get_requires_for_build_wheel(config_settings: ConfigSettings = None) -> List[str]:
+    """PEP 517: what this project's build needs beyond the backend (cffi, the audit's tools, zig...).
+
+    When it needs nothing more, the compile build_wheel will run starts here, in
+    the background (:mod:`maturin_nox.warm`).
+    """
+    return _requires(config_settings, editable=False)
+
+
+@_hook
 def get_requires_for_build_editable(config_settings: ConfigSettings = None) -> List[str]:
-    """PEP 660: the same as for a wheel."""
-    return get_requires_for_build_wheel(config_settings)
+    """PEP 660: the same as for a wheel (the warm build is the editable one)."""
+    return _requires(config_settings, editable=True)
 
 
 def get_requires_for_build_sdist(config_settings: ConfigSettings = None) -> List[str]:
@@ -298,12 +315,23 @@ def get_requires_for_build_sdist(config_settings: ConfigSettings = None) -> List
 def prepare_metadata_for_build_wheel(
     metadata_directory: str, config_settings: ConfigSettings = None
 ) -> str:
-    """PEP 517: write ``<dist>.dist-info`` (METADATA, entry points, licenses) without compiling."""
+    """PEP 517: write ``<dist>.dist-info`` (METADATA, entry points, licenses) without compiling.
+
+    The compile starts in the background, unless get_requires_* started it.
+    """
+    return _prepare_metadata(metadata_directory, config_settings, editable=False)
+
+
+def _prepare_metadata(
+    metadata_directory: str, config_settings: ConfigSettings, *, editable: bool
+) -> str:
+    from . import warm
     from .builder import open_project
     from .payload import dist_info_files
     from .plan import resolve_plan
     from .wheel import WheelWriter
 
+    warm.start(config_settings, editable=editable)
     options = hook_options(config_settings)
     plan = resolve_plan(open_project(options), options)
     project = plan.project
@@ -320,8 +348,9 @@ def prepare_metadata_for_build_wheel(
     return writer.dist_info
 
 
+@_hook
 def prepare_metadata_for_build_editable(
     metadata_directory: str, config_settings: ConfigSettings = None
 ) -> str:
     """PEP 660: the same metadata as for a wheel."""
-    return prepare_metadata_for_build_wheel(metadata_directory, config_settings)
+    return _prepare_metadata(metadata_directory, config_settings, editable=True)

