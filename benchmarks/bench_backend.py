@@ -5,7 +5,9 @@ in [build-system]: ``maturin`` (from PyPI) and ``maturin-nox-core`` (built from
 this checkout into a local wheel folder). Every frontend runs in build isolation:
 
 (a) ``pip install .``, first time: a fresh copy, so a cold release build (the
-    crates already downloaded), into a fresh virtualenv;
+    crates already downloaded), into a fresh virtualenv; and maturin-nox again
+    with ``MATURIN_NOX_WARM=0`` (its compile then starts in build_wheel, as
+    maturin's does, not at the first hook), against the same maturin runs;
 (b) ``pip install --force-reinstall .`` again, nothing changed;
 (c) ``python -m build`` again, nothing changed (an sdist, then a wheel from it);
 (d) ``uv build --wheel`` again, nothing changed.
@@ -97,6 +99,7 @@ def main() -> int:
     builder_env = create(python, work / "build-tool", backend="virtualenv")
     run([str(builder_env.python), "-m", "pip", "install", "-q", "build"], env, work)
     times: Dict[str, Dict[str, List[float]]] = {case: {t: [] for t in tools} for case in "abcd"}
+    cold_off: List[float] = []  # (a) with MATURIN_NOX_WARM=0
     warm = {t: project(work, t, f"warm-{t}") for t in tools}
     print(f"crate: {CRATE.name} (abi3); interpreter: {python}; runs: {args.runs}", flush=True)
     for tool in tools:  # warm each tool's own copy once, untimed
@@ -137,6 +140,12 @@ def main() -> int:
             pip = [str(venv.python), "-m", "pip", "install", "-q"]
             times["a"][tool].append(timed([*pip, str(fresh)], env, work))
             shutil.rmtree(fresh / "target", ignore_errors=True)
+            if tool == "maturin-nox":
+                fresh = project(work, tool, f"fresh-off-{round_}")
+                venv = create(python, work / f"venv-off-{round_}", backend="virtualenv")
+                off = [str(venv.python), "-m", "pip", "install", "-q", str(fresh)]
+                cold_off.append(timed(off, {**env, "MATURIN_NOX_WARM": "0"}, work))
+                shutil.rmtree(fresh / "target", ignore_errors=True)
             reinstall = [*pip, "--force-reinstall", "--no-deps", str(warm[tool])]
             times["b"][tool].append(timed(reinstall, env, work))
             build = [str(builder_env.python), "-m", "build", "-q", "-o", str(work / "dist")]
@@ -154,7 +163,12 @@ def main() -> int:
             times["d"][tool].append(timed([*uv_build, str(warm[tool])], env, work))
             print(
                 f"  round {round_ + 1} {tool}: "
-                + ", ".join(f"{times[c][tool][-1]:.2f}s" for c in "abcd"),
+                + ", ".join(f"{times[c][tool][-1]:.2f}s" for c in "abcd")
+                + (
+                    f" (a, MATURIN_NOX_WARM=0: {cold_off[-1]:.2f}s)"
+                    if tool == "maturin-nox"
+                    else ""
+                ),
                 flush=True,
             )
     labels = {
@@ -169,6 +183,9 @@ def main() -> int:
         m = statistics.median(times[case]["maturin"])
         o = statistics.median(times[case]["maturin-nox"])
         print(f"{label:44} {m:8.2f}s {o:11.2f}s {o / m:7.2f}")
+        if case == "a":
+            o = statistics.median(cold_off)
+            print(f"{'    the same, MATURIN_NOX_WARM=0':44} {m:8.2f}s {o:11.2f}s {o / m:7.2f}")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
