@@ -229,13 +229,38 @@ def test_skip_linux_and_other_platforms_need_no_analysis(native: Dict[str, Path]
     ).platform_tags == ("macosx_11_0_arm64",)
 
 
+def test_a_program_may_link_libpython_and_a_library_may_not(native: Dict[str, Path]) -> None:
+    # as maturin: a bin embedding Python (pyo3's auto-initialize) runs on the user's
+    # libpython, so it is neither an obstacle nor grafted; any library linking it is refused
+    folder = native["libdir"].parent / "programs"
+    folder.mkdir(exist_ok=True)
+    source = folder / "embed.c"
+    source.write_text("extern int Py_fake;\nint main(void) { return Py_fake; }\n")
+    program = folder / "embed"
+    link = [f"-L{native['libdir']}", "-l:libpython3.11.so.1.0"]
+    subprocess.run(["gcc", "-o", str(program), str(source), *link], check=True)
+    assert read_elf(program).interpreter is not None
+    decision = decide_platform(
+        [program], compatibility=None, mode="repair", libs_dir="x", lib_dirs=[native["libdir"]]
+    )
+    assert decision.platform_tags[0].startswith("manylinux_2_"), decision.platform_tags
+    assert not decision.grafts, "libpython was grafted into the wheel"
+    library = _gcc(
+        folder / "libplain.so", "extern int Py_fake;\nint f(void) { return Py_fake; }\n", *link
+    )
+    with pytest.raises(
+        AuditError, match=r"libplain.so links libpython3.11.so.1.0, which a library"
+    ):
+        decide_platform(
+            [library], compatibility=None, mode="repair", libs_dir="x", lib_dirs=[native["libdir"]]
+        )
+
+
 def test_libpython_link_fails_every_audited_build(native: Dict[str, Path]) -> None:
     # as maturin: whatever the policy and mode, unless the audit is off
     for compatibility in ("pypi", None, "manylinux2014"):
         for mode in ("repair", "check", "warn"):
-            with pytest.raises(
-                AuditError, match=r"links libpython3.* an extension module must not"
-            ):
+            with pytest.raises(AuditError, match=r"links libpython3.* a library must not do"):
                 decide_platform(
                     [native["withpy"]],
                     compatibility=compatibility,

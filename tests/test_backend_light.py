@@ -84,7 +84,8 @@ def test_pip_installs_through_the_backend_from_the_light_set_alone_and_rebuilds_
 ) -> None:
     crate = crate_copy(tmp_path)
     venv = create(str(pyenv_python(PYTHON)), tmp_path / "venv", backend="virtualenv")
-    env = frontend_env(CARGO_TARGET_DIR=str(TARGET))
+    cache = tmp_path / "cache"
+    env = frontend_env(CARGO_TARGET_DIR=str(TARGET), MATURIN_NOX_CACHE_DIR=str(cache))
     pip = [
         str(venv.python),
         "-m",
@@ -95,7 +96,13 @@ def test_pip_installs_through_the_backend_from_the_light_set_alone_and_rebuilds_
         "--find-links",
         str(light_wheels),
     ]
-    run([*pip, str(crate)], env=env)
+    first = run([*pip, str(crate)], env=env)
+    # the crate was compiled by the warm build get_requires_for_build_wheel started: its
+    # output is relayed, and build_wheel's own cargo run had nothing left to do
+    assert COMPILING_CRATE.search(first), first
+    assert "Nothing cargo reads changed since its last run" in first, first
+    left = sorted(p.name for p in (cache / "warm").iterdir())
+    assert left == ["slot.lock"], f"build_wheel left the warm build's files: {left}"
     run_check(venv.python, "pyo3-pure", tmp_path)
     # nothing changed: a forced reinstall builds again, and cargo compiles nothing
     again = run([*pip, "--force-reinstall", "--no-deps", str(crate)], env=env)
@@ -169,25 +176,6 @@ def test_build_wheel_uses_the_metadata_pip_prepared(
     wheel = backend.build_wheel(str(tmp_path / "out"), None, str(prepared))
     with zipfile.ZipFile(tmp_path / "out" / wheel) as zf:
         assert zf.read(f"{name}/METADATA") == metadata.read_bytes()
-
-
-@pytest.mark.slow
-def test_pip_compiles_from_its_first_hook_and_build_wheel_relays_cargo(
-    light_wheels: Path, tmp_path: Path
-) -> None:
-    crate = crate_copy(tmp_path)
-    venv = create(str(pyenv_python(PYTHON)), tmp_path / "venv", backend="virtualenv")
-    cache = tmp_path / "cache"
-    env = frontend_env(CARGO_TARGET_DIR=str(TARGET), MATURIN_NOX_CACHE_DIR=str(cache))
-    links = ["--no-index", "--find-links", str(light_wheels)]
-    out = run([str(venv.python), "-m", "pip", "install", "-v", *links, str(crate)], env=env)
-    # the crate was compiled by the warm build get_requires_for_build_wheel started: its
-    # output is relayed, and build_wheel's own cargo run had nothing left to do
-    assert COMPILING_CRATE.search(out), out
-    assert "Nothing cargo reads changed since its last run" in out, out
-    left = sorted(p.name for p in (cache / "warm").iterdir())
-    assert left == ["slot.lock"], f"build_wheel left the warm build's files: {left}"
-    run_check(venv.python, "pyo3-pure", tmp_path)
 
 
 FRONTEND = """

@@ -60,7 +60,7 @@ class Blockers:
     blacklisted: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)  # file: lib: syms
     isa: Tuple[Tuple[str, str], ...] = ()  # (file, level) needing more than the baseline
     pyfpe: Tuple[str, ...] = ()  # extensions using PyFPE_jbuf
-    libpython: Tuple[str, ...] = ()  # extensions linked to libpython
+    libpython: Tuple[str, ...] = ()  # libraries (extensions or not) linked to libpython
 
     def met(self) -> bool:
         """Whether the files meet the policy as they are."""
@@ -86,7 +86,7 @@ class Blockers:
             for n in self.symbol_versions
         ]
         out += [
-            f"{f} links {lib}, an extension module must not link libpython"
+            f"{f} links {lib}, which a library must not do (a program may)"
             for f in self.libpython
             for lib in self.external_libs
             if LIBPYTHON_RE.match(lib)
@@ -294,8 +294,12 @@ def _judge(
         for lib in _external_closure(elf.needed, tree, policy):
             node = tree[lib]
             if not node.member:
+                if LIBPYTHON_RE.match(lib) and elf.interpreter is not None:
+                    # a program embedding Python (pyo3's auto-initialize) runs on the user's
+                    # libpython: neither an obstacle nor grafted, as maturin has it for bins
+                    continue
                 external[lib] = Path(node.location) if node.location else None
-                if LIBPYTHON_RE.match(lib) and elf.is_extension():
+                if LIBPYTHON_RE.match(lib):
                     libpython.append(display_name(top))
         for lib in set(policy.blacklist) & set(elf.needed):
             hits = sorted(policy.blacklist[lib] & elf.undefined)

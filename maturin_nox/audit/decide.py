@@ -159,13 +159,14 @@ def decide(
 
 
 def _refuse_libpython(analysis: Analysis) -> None:
-    """An extension module linked to libpython fails whatever the policy and audit mode, as
-    in maturin: Python has loaded it already, and a static Python has none to offer."""
+    """A library linked to libpython fails whatever the policy and audit mode, as in
+    maturin: Python has loaded one already, and a static Python has none to offer.
+    Programs may link it (the analysis leaves theirs out)."""
     for blockers in analysis.candidates():
         for member in blockers.libpython:
             lib = next((n for n in blockers.external_libs if LIBPYTHON_RE.match(n)), "libpython")
             raise AuditError(
-                f"{member} links {lib}, which an extension module must not do; have you "
+                f"{member} links {lib}, which a library must not do; have you "
                 "forgotten to activate pyo3's extension-module feature?"
             )
 
