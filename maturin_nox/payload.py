@@ -325,6 +325,7 @@ def _audit_key(
 
     parts: List[object] = [
         __version__,
+        _audit_code_state(),
         plan.compatibility,
         plan.audit_mode,
         plan.zig,
@@ -339,6 +340,17 @@ def _audit_key(
             return None
         parts.append([str(path), st.st_size, st.st_mtime_ns, st.st_ino])
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def _audit_code_state() -> List[object]:
+    """The audit's own files (size, mtime): a checkout's edit to them is a new auditor."""
+    folder = Path(__file__).parent / "audit"
+    state: List[object] = []
+    for path in sorted(folder.rglob("*")):
+        if path.suffix in (".py", ".json"):
+            st = path.stat()
+            state.append([path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns])
+    return state
 
 
 def _cached_verdict(
