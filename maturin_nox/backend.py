@@ -34,6 +34,7 @@ __all__ = [
     "get_requires_for_build_editable",
     "get_requires_for_build_sdist",
     "get_requires_for_build_wheel",
+    "hook_options",
     "prepare_metadata_for_build_editable",
     "prepare_metadata_for_build_wheel",
 ]
