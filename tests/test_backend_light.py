@@ -185,7 +185,7 @@ from pyproject_hooks import BuildBackendHookCaller
 caller = BuildBackendHookCaller(sys.argv[1], "maturin_nox.backend", python_executable=sys.executable)
 print(caller.get_requires_for_build_wheel())
 pid = Path(sys.argv[2])
-for _ in range(600):  # a frontend that only wanted the requirements leaves once cargo runs
+for _ in range(600 if sys.argv[3] == "wait" else 0):  # leaves once cargo runs
     if pid.exists() and pid.read_text().strip():
         break
     time.sleep(0.1)
@@ -223,9 +223,9 @@ def test_a_warm_build_stops_when_its_frontend_leaves_without_building(tmp_path: 
         MATURIN_NOX_CACHE_DIR=str(cache),
     )
     frontend = [sys.executable, "-c", FRONTEND, str(crate), str(pid_file)]
-    run(frontend, env={**env, "MATURIN_NOX_WARM": "0"})
+    run([*frontend, "leave"], env={**env, "MATURIN_NOX_WARM": "0"})
     assert not pid_file.exists() and not (cache / "warm").exists(), "MATURIN_NOX_WARM=0 starts none"
-    run(frontend, env=env)
+    run([*frontend, "wait"], env=env)  # a frontend that only wanted the requirements
     pid = int(pid_file.read_text())
     (lock,) = (p for p in (cache / "warm").glob("*.lock") if p.name != "slot.lock")
     for _ in range(100):
