@@ -211,7 +211,7 @@ def _user_jobs(plan: Plan) -> Optional[int]:
             value = arg[2:] if arg.startswith("-j") else arg.split("=")[-1]
         if value is not None:
             return int(value) if value.strip().lstrip("-").isdigit() else 0
-    for config in cargo_configs(plan.project.manifest_path):
+    for config in cargo_configs(plan.project.manifest_path.parent):
         if not config.is_file():
             continue
         try:

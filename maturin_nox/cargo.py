@@ -35,6 +35,7 @@ from typing import (
 
 from . import faults, jobserver
 from .errors import CargoError
+from .freshness import cargo_configs
 
 __all__ = [
     "Artifact",
@@ -297,19 +298,10 @@ def _file_state(path: Path) -> Optional[List[int]]:
     return [st.st_mtime_ns, st.st_size, st.st_ino]
 
 
-def _config_files(folder: Path) -> List[Path]:
-    """Every cargo configuration file that can apply to a build in ``folder``."""
-    home = Path(os.environ.get("CARGO_HOME") or Path.home() / ".cargo")
-    out = []
-    for base in (folder, *folder.parents):
-        out += [base / ".cargo" / "config.toml", base / ".cargo" / "config"]
-    return [*out, home / "config.toml", home / "config"]
-
-
 def _metadata_inputs(manifest_path: Path, data: Mapping[str, Any]) -> List[Path]:
     local = [d / "Cargo.toml" for d in _local_package_dirs(data)]
     root = Path(data.get("workspace_root", manifest_path.parent))
-    return [manifest_path, root / "Cargo.toml", root / "Cargo.lock", *local, *_config_files(root)]
+    return [manifest_path, root / "Cargo.toml", root / "Cargo.lock", *local, *cargo_configs(root)]
 
 
 _DISCOVERED_FILES = ("src/lib.rs", "src/main.rs", "build.rs")

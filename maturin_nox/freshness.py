@@ -105,10 +105,10 @@ def dep_info_inputs(artifact: Path) -> Optional[List[Path]]:
     return list(found)
 
 
-def cargo_configs(manifest_path: Path) -> List[Path]:
-    """The cargo configuration files a build of this manifest reads, existing or not, nearest first."""
+def cargo_configs(start: Path) -> List[Path]:
+    """The cargo configuration files a build in ``start`` reads, existing or not, nearest first."""
     out = []
-    for folder in (manifest_path.parent, *manifest_path.parent.parents):
+    for folder in (start, *start.parents):
         out += [folder / ".cargo" / "config.toml", folder / ".cargo" / "config"]
     home = _cargo_home()
     return [*out, home / "config.toml", home / "config"]
@@ -129,7 +129,7 @@ def project_inputs(cargo_metadata: Mapping[str, Any], manifest_path: Path) -> Li
     out[root / "Cargo.toml"] = None
     out[root / "Cargo.lock"] = None
     # missing ones too: one made later changes the build
-    for path in cargo_configs(manifest_path):
+    for path in cargo_configs(manifest_path.parent):
         out[path] = None
     for folder in (manifest_path.parent, *manifest_path.parent.parents):
         for name in ("rust-toolchain.toml", "rust-toolchain"):

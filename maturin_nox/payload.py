@@ -13,6 +13,7 @@ serves the rest through a ``.pth``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -342,15 +343,17 @@ def _audit_key(
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
-def _audit_code_state() -> List[object]:
-    """The audit's own files (size, mtime): a checkout's edit to them is a new auditor."""
+@functools.lru_cache(maxsize=None)
+def _audit_code_state() -> Tuple[Tuple[str, int, int], ...]:
+    """The audit's own files (size, mtime): a checkout's edit to them is a new auditor.
+    Read once per process: the code running does not change under it."""
     folder = Path(__file__).parent / "audit"
-    state: List[object] = []
+    state = []
     for path in sorted(folder.rglob("*")):
         if path.suffix in (".py", ".json"):
             st = path.stat()
-            state.append([path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns])
-    return state
+            state.append((path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns))
+    return tuple(state)
 
 
 def _cached_verdict(
