@@ -5,10 +5,19 @@ in [build-system]: ``maturin`` (from PyPI) and ``maturin-nox-core`` (built from
 this checkout into a local wheel folder). Every frontend runs in build isolation:
 
 (a) ``pip install .``, first time: a fresh copy, so a cold release build (the
-    crates already downloaded), into a fresh virtualenv; and maturin-nox again
-    with ``MATURIN_NOX_WARM=0`` (its compile then starts in build_wheel, as
-    maturin's does, not at the first hook), against the same maturin runs;
-(b) ``pip install --force-reinstall .`` again, nothing changed;
+    crates already downloaded), into a fresh virtualenv, with an empty
+    maturin-nox cache folder (nothing built on this machine before); and
+    maturin-nox again with ``MATURIN_NOX_WARM=0`` (its compile then starts in
+    build_wheel, as maturin's does, not at the first hook), against the same
+    maturin runs;
+(a') the same first install, the maturin-nox cache holding the build of another
+    project with the same dependencies (the crate under another package name,
+    installed once, untimed): maturin-nox starts from its crates, maturin has no
+    such cache and is timed as in (a);
+(b) ``pip install --force-reinstall .`` again, nothing changed, into the
+    virtualenv it was first installed into;
+(b') the same into a new virtualenv (a nox or tox session made afresh):
+    maturin's PYO3_PYTHON changes with it, so it compiles pyo3 again;
 (c) ``python -m build`` again, nothing changed (an sdist, then a wheel from it);
 (d) ``uv build --wheel`` again, nothing changed.
 
@@ -51,15 +60,22 @@ def timed(cmd: List[str], env: Dict[str, str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
-def project(work: Path, tool: str, name: str) -> Path:
-    """A copy of the crate whose [build-system] names ``tool``'s backend."""
+def project(work: Path, tool: str, name: str, package: str = "pyo3-abi3") -> Path:
+    """A copy of the crate whose [build-system] names ``tool``'s backend.
+
+    ``package`` renames the Cargo package and the distribution: another project.
+    """
     dest = work / name
     shutil.copytree(CRATE, dest, ignore=shutil.ignore_patterns("target", "*.so"))
     text = (dest / "pyproject.toml").read_text()
     requires, backend = BACKENDS[tool]
     text = text.replace('requires = ["maturin-nox-core"]', requires)
     text = text.replace('build-backend = "maturin_nox.backend"', backend)
+    text = text.replace('name = "pyo3-abi3"', f'name = "{package}"')
     (dest / "pyproject.toml").write_text(text)
+    for lock in ("Cargo.toml", "Cargo.lock"):
+        path = dest / lock
+        path.write_text(path.read_text().replace('name = "pyo3-abi3"', f'name = "{package}"'))
     return dest
 
 
@@ -98,12 +114,14 @@ def main() -> int:
     tools = list(BACKENDS)
     builder_env = create(python, work / "build-tool", backend="virtualenv")
     run([str(builder_env.python), "-m", "pip", "install", "-q", "build"], env, work)
-    times: Dict[str, Dict[str, List[float]]] = {case: {t: [] for t in tools} for case in "abcd"}
+    cases = ("a", "a'", "b", "b'", "c", "d")
+    times: Dict[str, Dict[str, List[float]]] = {case: {t: [] for t in tools} for case in cases}
     cold_off: List[float] = []  # (a) with MATURIN_NOX_WARM=0
     warm = {t: project(work, t, f"warm-{t}") for t in tools}
+    warm_venv = {t: work / f"venv-warm-{t}" for t in tools}
     print(f"crate: {CRATE.name} (abi3); interpreter: {python}; runs: {args.runs}", flush=True)
     for tool in tools:  # warm each tool's own copy once, untimed
-        venv = create(python, work / f"venv-warm-{tool}", backend="virtualenv")
+        venv = create(python, warm_venv[tool], backend="virtualenv")
         run([str(venv.python), "-m", "pip", "install", "-q", str(warm[tool])], env, work)
         run(
             [
@@ -133,21 +151,39 @@ def main() -> int:
             env,
             work,
         )
+    # (a'): a cache that holds only another project's build of the same dependencies
+    other_env = {**env, "MATURIN_NOX_CACHE_DIR": str(work / "cache-other")}
+    other = project(work, "maturin-nox", "other-project", package="pyo3-abi3-other")
+    venv = create(python, work / "venv-other", backend="virtualenv")
+    run([str(venv.python), "-m", "pip", "install", "-q", str(other)], other_env, work)
+
+    def first_install(tool: str, name: str, run_env: Dict[str, str]) -> float:
+        """A fresh copy into a fresh venv; its target folder is removed afterwards."""
+        fresh = project(work, tool, name)
+        venv = create(python, work / f"venv-{name}", backend="virtualenv")
+        took = timed([str(venv.python), "-m", "pip", "install", "-q", str(fresh)], run_env, work)
+        shutil.rmtree(fresh / "target", ignore_errors=True)
+        return took
+
     for round_ in range(args.runs):
         for tool in tools:  # alternate, so load on the machine hits both alike
-            fresh = project(work, tool, f"fresh-{tool}-{round_}")
-            venv = create(python, work / f"venv-{tool}-{round_}", backend="virtualenv")
-            pip = [str(venv.python), "-m", "pip", "install", "-q"]
-            times["a"][tool].append(timed([*pip, str(fresh)], env, work))
-            shutil.rmtree(fresh / "target", ignore_errors=True)
+            empty = {**env, "MATURIN_NOX_CACHE_DIR": str(work / f"cache-empty-{tool}-{round_}")}
+            times["a"][tool].append(first_install(tool, f"fresh-{tool}-{round_}", empty))
             if tool == "maturin-nox":
-                fresh = project(work, tool, f"fresh-off-{round_}")
-                venv = create(python, work / f"venv-off-{round_}", backend="virtualenv")
-                off = [str(venv.python), "-m", "pip", "install", "-q", str(fresh)]
-                cold_off.append(timed(off, {**env, "MATURIN_NOX_WARM": "0"}, work))
-                shutil.rmtree(fresh / "target", ignore_errors=True)
-            reinstall = [*pip, "--force-reinstall", "--no-deps", str(warm[tool])]
-            times["b"][tool].append(timed(reinstall, env, work))
+                empty = {**empty, "MATURIN_NOX_CACHE_DIR": str(work / f"cache-off-{round_}")}
+                cold_off.append(
+                    first_install(tool, f"fresh-off-{round_}", {**empty, "MATURIN_NOX_WARM": "0"})
+                )
+                times["a'"][tool].append(first_install(tool, f"shared-{round_}", other_env))
+            else:
+                times["a'"][tool].append(times["a"][tool][-1])  # maturin has no such cache
+            reinstall = ["-m", "pip", "install", "-q", "--force-reinstall", "--no-deps"]
+            same = [str(warm_venv[tool] / "bin" / "python"), *reinstall, str(warm[tool])]
+            times["b"][tool].append(timed(same, env, work))
+            venv = create(python, work / f"venv-new-{tool}-{round_}", backend="virtualenv")
+            times["b'"][tool].append(
+                timed([str(venv.python), *reinstall, str(warm[tool])], env, work)
+            )
             build = [str(builder_env.python), "-m", "build", "-q", "-o", str(work / "dist")]
             times["c"][tool].append(timed([*build, str(warm[tool])], env, work))
             uv_build = [
@@ -163,7 +199,7 @@ def main() -> int:
             times["d"][tool].append(timed([*uv_build, str(warm[tool])], env, work))
             print(
                 f"  round {round_ + 1} {tool}: "
-                + ", ".join(f"{times[c][tool][-1]:.2f}s" for c in "abcd")
+                + ", ".join(f"{c} {times[c][tool][-1]:.2f}s" for c in cases)
                 + (
                     f" (a, MATURIN_NOX_WARM=0: {cold_off[-1]:.2f}s)"
                     if tool == "maturin-nox"
@@ -172,20 +208,22 @@ def main() -> int:
                 flush=True,
             )
     labels = {
-        "a": "(a) pip install ., first time",
+        "a": "(a) pip install ., first time, cache empty",
+        "a'": "(a') the same, another project's build cached",
         "b": "(b) pip install --force-reinstall ., warm",
+        "b'": "(b') the same into a new virtualenv",
         "c": "(c) python -m build, warm",
         "d": "(d) uv build --wheel, warm",
     }
     print()
-    print(f"{'case':44} {'maturin':>9} {'maturin-nox':>12} {'ratio':>7}")
+    print(f"{'case':48} {'maturin':>9} {'maturin-nox':>12} {'ratio':>7}")
     for case, label in labels.items():
         m = statistics.median(times[case]["maturin"])
         o = statistics.median(times[case]["maturin-nox"])
-        print(f"{label:44} {m:8.2f}s {o:11.2f}s {o / m:7.2f}")
+        print(f"{label:48} {m:8.2f}s {o:11.2f}s {o / m:7.2f}")
         if case == "a":
             o = statistics.median(cold_off)
-            print(f"{'    the same, MATURIN_NOX_WARM=0':44} {m:8.2f}s {o:11.2f}s {o / m:7.2f}")
+            print(f"{'    the same, MATURIN_NOX_WARM=0':48} {m:8.2f}s {o:11.2f}s {o / m:7.2f}")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

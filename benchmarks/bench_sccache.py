@@ -103,6 +103,8 @@ def base_env() -> Dict[str, str]:
     drop = ("CARGO_TARGET_DIR", "RUSTC_WRAPPER", "MATURIN_NOX_SCCACHE", "MATURIN_NOX_TARGET_DIR")
     env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("SCCACHE_")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    # a cold row measures a machine that built nothing like it: no other project's build seeds it
+    env["MATURIN_NOX_SEED"] = "local"
     return env
 
 

@@ -46,7 +46,7 @@ from typing import (
     Tuple,
 )
 
-from . import cargo, faults, jobserver, pyo3_config, sccache
+from . import cargo, faults, jobserver, pyo3_config, sccache, seeding
 from .atomic import write_text_atomic
 from .compression import Compression
 from .crate_graph import interpreter_independent, platform_of
@@ -225,7 +225,31 @@ def _user_jobs(plan: Plan) -> Optional[int]:
 
 
 def _seeding() -> bool:
-    return os.environ.get("MATURIN_NOX_SEED") != "0"
+    return seeding.mode() != "off"
+
+
+def _profile_folder(profile: str) -> str:
+    """The folder of a target dir that cargo writes a profile's units into."""
+    return {"dev": "debug", "test": "debug", "bench": "release"}.get(profile, profile)
+
+
+def _seed_cold(plan: Plan, target_dir: Path) -> None:
+    """Start a configuration that was never built from a built one, if there is one.
+
+    First a sibling configuration of the project, else another project's build of
+    this configuration (its registry and git crates only).
+    """
+    project = plan.project
+    source = pick_source(target_dir, project.crate_name)
+    if source is not None:
+        log.debug("Starting %s from a copy of %s", target_dir.name, source.name)
+        seed(target_dir, source)
+        return
+    packages = project.cargo_metadata.get("packages", [])
+    crates = [str(p["name"]) for p in packages if p.get("source")]
+    shared = seeding.seed_shared(target_dir, crates, _profile_folder(plan.profile))
+    if shared is not None:
+        log.info("♻️  Starting from the dependencies built for %s", shared)
 
 
 def _phases(plan: Plan) -> Tuple[List[BuildTarget], List[BuildTarget]]:
@@ -447,10 +471,7 @@ def compile_target(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
     project = plan.project
     target_dir = plan.target_dir(target)
     if _seeding() and not target_dir.exists():
-        source = pick_source(target_dir, project.crate_name)
-        if source is not None:
-            log.debug("Starting %s from a copy of %s", target_dir.name, source.name)
-            seed(target_dir, source)
+        _seed_cold(plan, target_dir)
     _claim_target_dir(project, target_dir, plan.triple.triple if plan.triple else None)
     output = cargo.CargoOutput()
     requested = plan.options.sccache if plan.options is not None else None
@@ -474,6 +495,7 @@ def compile_target(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
     own = output.of_package(str(project.package["id"]))
     if not own.artifacts:
         raise BuildError(f"cargo built nothing for {project.crate_name} ({project.manifest_path}).")
+    seeding.record_built(target_dir)
     return own
 
 

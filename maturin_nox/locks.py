@@ -18,7 +18,7 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["exclusive", "hold", "owner_gone"]
+__all__ = ["exclusive", "hold", "if_free", "owner_gone"]
 
 
 @contextlib.contextmanager
@@ -33,6 +33,28 @@ def exclusive(lock_file: Path) -> Iterator[None]:
         finally:
             if fcntl is not None:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def if_free(lock_file: Path) -> Iterator[bool]:
+    """Hold ``lock_file`` for the ``with`` block if nobody holds it now: yields whether it was free.
+
+    Never waits. Without ``fcntl`` (Windows) it yields True and locks nothing.
+    """
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a+b") as handle:
+        if fcntl is None:
+            yield True
+            return
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def hold(lock_file: Path) -> IO[bytes]:

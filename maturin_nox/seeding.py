@@ -18,28 +18,67 @@ target directory cargo is still writing. Cargo writes a unit's fingerprint only
 after its outputs are complete, so the fingerprints are copied first and the
 outputs after them: every unit the copy calls fresh is whole, and a unit caught
 half-way has no fingerprint in the copy and is compiled again there.
+
+A cold configuration with no built sibling may start from another project's
+build on this machine (:func:`seed_shared`): every finished build notes its
+target directory in ``cache_root()/built-targets``, and a cold one copies,
+from the newest noted directory of the same configuration (the same folder
+name: the same ``PYO3_PYTHON``, stable ABI, features and target triple), the
+units of the crates its own build takes from a registry or git: pyo3, syn,
+libc... never the other project's own crates. Cargo's fingerprints then decide,
+as they do in a ``CARGO_TARGET_DIR`` shared by both projects: a unit built with
+other versions, features, profile settings or flags is built again. A source
+that a build holds is skipped, never waited for. ``MATURIN_NOX_SEED=local``
+seeds only from the project's own configurations, ``MATURIN_NOX_SEED=0`` not at
+all.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
+import hashlib
 import logging
 import os
 import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Collection, FrozenSet, List, Optional, Sequence, Tuple
 
 from . import faults
-from .locks import exclusive
+from .atomic import write_text_atomic
+from .common import cache_root
+from .locks import exclusive, if_free
 from .staging import staging_dir
 
-__all__ = ["pick_source", "seed", "seed_from_running"]
+__all__ = [
+    "mode",
+    "pick_source",
+    "record_built",
+    "seed",
+    "seed_from_running",
+    "seed_shared",
+    "shared_sources",
+]
 
 log = logging.getLogger("maturin_nox")
 
 # Ours, not cargo's: records that name the configuration they were made in.
 _OWN_RECORDS = ("wheel-stamp.json", "audit-cache.json", "maturin-nox-run-", "uniffi-glue-")
+
+
+def mode() -> str:
+    """``MATURIN_NOX_SEED``: "off" (0), "local" (the project's own configurations only) or
+    "machine" (the default: other projects' builds too)."""
+    value = os.environ.get("MATURIN_NOX_SEED", "")
+    if value == "0":
+        return "off"
+    if value == "local":
+        return "local"
+    if value not in ("", "1", "machine"):
+        log.warning("MATURIN_NOX_SEED=%s is not 0, local or 1: seeding as with 1", value)
+    return "machine"
 
 
 def _built(folder: Path) -> bool:
@@ -112,10 +151,15 @@ def seed(target_dir: Path, source: Path) -> bool:
 
 
 def _seed_with(
-    copy: Callable[[Path, Path], None], target_dir: Path, source: Path, described: str
+    copy: Callable[[Path, Path], None],
+    target_dir: Path,
+    source: Path,
+    described: str,
+    owners: bool = True,
 ) -> bool:
     """Copy ``source`` beside ``target_dir`` with ``copy``, then rename it into place, with
-    the source's owner record; False, and nothing left behind, when it cannot."""
+    the source's owner record (unless not ``owners``); False, and nothing left behind,
+    when it cannot."""
     if target_dir.exists():
         return False
     start = time.perf_counter()
@@ -124,9 +168,9 @@ def _seed_with(
         with staging_dir(target_dir.parent) as staging:
             copy(source, staging / "copy")
             os.replace(staging / "copy", target_dir)
-        owners = source.with_name(source.name + ".owners.json")
-        if owners.is_file():
-            shutil.copy2(owners, target_dir.with_name(target_dir.name + ".owners.json"))
+        record = source.with_name(source.name + ".owners.json")
+        if owners and record.is_file():
+            shutil.copy2(record, target_dir.with_name(target_dir.name + ".owners.json"))
     except OSError as exc:
         log.debug("Could not seed %s from %s: %s", target_dir, described, exc)
         return False
@@ -179,3 +223,125 @@ def seed_from_running(target_dir: Path, source: Path) -> bool:
     depend on the interpreter are built. False, and nothing left behind, when it cannot.
     """
     return _seed_with(_copy_running, target_dir, source, f"the running {source}")
+
+
+# cache_root()/built-targets/<folder name>--<digest of its path>: the path of a target
+# directory that finished a build, its mtime when it last did
+_INDEX = "built-targets"
+_TRIED = 3  # the newest sources tried; a busy one is passed over
+
+
+def _entry(target_dir: Path) -> Path:
+    digest = hashlib.sha256(os.fsencode(target_dir)).hexdigest()[:16]
+    return cache_root() / _INDEX / f"{target_dir.name}--{digest}"
+
+
+def record_built(target_dir: Path) -> None:
+    """Note that ``target_dir`` holds a finished build, for other projects to start from."""
+    if mode() != "machine":
+        return
+    entry = _entry(target_dir)
+    try:
+        os.utime(entry)
+    except FileNotFoundError:
+        with contextlib.suppress(OSError):
+            write_text_atomic(entry, str(target_dir))
+    except OSError:
+        pass  # only an optimisation
+
+
+def shared_sources(target_dir: Path) -> List[Path]:
+    """Other projects' built target dirs of this configuration, newest first.
+
+    Entries whose folder is gone are dropped from the record.
+    """
+    pattern = str(cache_root() / _INDEX / f"{glob.escape(target_dir.name)}--*")
+    found: List[Tuple[float, Path]] = []
+    for name in glob.glob(pattern):
+        entry = Path(name)
+        try:
+            path = Path(entry.read_text(encoding="utf-8").strip())
+            when = entry.stat().st_mtime
+        except OSError:
+            continue
+        if path == target_dir or path.name != target_dir.name:
+            continue
+        if not _built(path):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+            continue
+        found.append((when, path))
+    return [path for _, path in sorted(found, reverse=True)[:_TRIED]]
+
+
+def _unit_crate(name: str) -> Optional[str]:
+    """The crate of a cargo unit folder or file stem, ``<name>-<hex digest>``, normalized."""
+    stem, dash, digest = name.rpartition("-")
+    if not dash or not stem or not digest or digest.strip("0123456789abcdef"):
+        return None
+    return stem.replace("-", "_")
+
+
+def _file_crates(name: str) -> Tuple[str, ...]:
+    """The crates a file of ``deps/`` may belong to: ``libfoo-<digest>.rlib`` is foo's, or
+    libfoo's (whose dep-info is ``libfoo-<digest>.d``)."""
+    crate = _unit_crate(name.split(".", 1)[0])
+    if crate is None:
+        return ()
+    return (crate, crate[3:]) if crate.startswith("lib") else (crate,)
+
+
+def _copy_units(source: Path, dest: Path, crates: FrozenSet[str], profile: str) -> None:
+    """Copy ``profile``'s units of ``crates`` from a target dir: outputs, then fingerprints."""
+    dest.mkdir(parents=True)
+    for name in ("CACHEDIR.TAG", ".rustc_info.json"):
+        if (source / name).is_file():
+            shutil.copy2(source / name, dest / name)
+    for fingerprints in _fingerprint_folders(source):
+        folder = fingerprints.parent
+        if folder.name != profile:
+            continue
+        for sub in ("build", "deps", ".fingerprint"):
+            out = dest / folder.relative_to(source) / sub
+            out.mkdir(parents=True, exist_ok=True)
+            try:
+                entries = list(os.scandir(folder / sub))
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                if sub == "deps":
+                    if not crates.intersection(_file_crates(entry.name)):
+                        continue
+                elif _unit_crate(entry.name) not in crates:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.copytree(entry.path, out / entry.name, symlinks=True)
+                elif not entry.is_symlink():
+                    shutil.copy2(entry.path, out / entry.name)
+        faults.point("build:seeding")
+
+
+def seed_shared(target_dir: Path, crates: Collection[str], profile: str) -> Optional[Path]:
+    """Start a cold ``target_dir`` from another project's build of the same configuration.
+
+    ``crates`` are the names of the packages the build takes from a registry or
+    git (any spelling: ``-`` and ``_`` are one); ``profile`` is cargo's folder
+    for the profile (``debug`` for dev). Copies those crates' units of that
+    profile from the newest source that no build holds, and returns it; None
+    when there is none, or nothing left behind when the copy fails.
+    """
+    wanted = frozenset(c.replace("-", "_") for c in crates)
+    if mode() != "machine" or not wanted or target_dir.exists():
+        return None
+    for source in shared_sources(target_dir):
+        with if_free(source.with_name(source.name + ".lock")) as free:
+            if not free:
+                log.debug("Not seeding from %s: a build holds it", source)
+                continue
+
+            def copy(src: Path, dest: Path) -> None:
+                _copy_units(src, dest, wanted, profile)
+
+            if _seed_with(copy, target_dir, source, f"{source}'s crates", owners=False):
+                return source
+    return None

@@ -29,6 +29,12 @@ TARGET = Path(
 )
 
 
+# Cold builds start from the project's own configurations only: another test's
+# build (or another run's) on this machine would otherwise seed them, and what cargo
+# compiles would hang on the order the tests ran in. test_seeding turns it back on.
+os.environ.setdefault("MATURIN_NOX_SEED", "local")
+
+
 def pyenv_python(version: str) -> Path:
     """The pyenv-installed interpreter for ``3.X``."""
     from maturin_nox.interpreters import resolve

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -325,3 +326,109 @@ def test_the_first_builds_progress_counts_what_a_finished_unit_needed() -> None:
     assert progress.pending == {"libc"} and not progress.ready.is_set()
     progress.saw("libc", ("lib",))
     assert progress.ready.is_set()
+
+
+def test_another_projects_build_seeds_only_its_registry_crates_and_never_a_busy_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold target folder copies, from the newest noted build of its configuration, the
+    units of the crates it asks for in the profile it builds; a source a build holds is
+    passed over, and one gone from disk drops out of the record."""
+    from maturin_nox import seeding
+    from maturin_nox.locks import exclusive
+
+    monkeypatch.setenv("MATURIN_NOX_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MATURIN_NOX_SEED", "1")
+    name, digest = "cp312-cp312-0123456789", "0123456789abcdef"
+    source = tmp_path / "a" / "target" / "maturin-nox" / name
+    layout = [
+        "CACHEDIR.TAG",
+        f"release/.fingerprint/syn-{digest}/lib-syn",
+        f"release/.fingerprint/proc-macro2-{digest}/lib-proc_macro2",
+        f"release/.fingerprint/own-{digest}/lib-own",
+        f"release/deps/libsyn-{digest}.rlib",
+        f"release/deps/syn-{digest}.d",
+        f"release/deps/liblibc-{digest}.rmeta",
+        f"release/deps/libc-{digest}.d",
+        f"release/deps/libproc_macro2-{digest}.rlib",
+        f"release/deps/libown-{digest}.so",
+        f"release/build/libc-{digest}/out/generated.rs",
+        f"release/build/own-{digest}/output",
+        "release/libown.so",
+        "release/.cargo-lock",
+        f"release/incremental/syn-{digest}/s",
+        f"debug/.fingerprint/syn-{digest}/lib-syn",
+    ]
+    for relative in layout:
+        (source / relative).parent.mkdir(parents=True, exist_ok=True)
+        (source / relative).write_text(relative)
+    old = source / "release" / "deps" / f"libsyn-{digest}.rlib"
+    os.utime(old, (1_000_000_000, 1_000_000_000))
+    assert seeding.seed_shared(tmp_path / "b" / name, ["syn"], "release") is None  # not noted
+    seeding.record_built(source)
+    dest = tmp_path / "b" / "target" / "maturin-nox" / name
+    with exclusive(source.with_name(source.name + ".lock")):  # a build holds it
+        assert seeding.seed_shared(dest, ["syn", "libc", "proc-macro2"], "release") is None
+    assert not (tmp_path / "b").exists()
+    assert seeding.seed_shared(dest, ["syn", "libc", "proc-macro2"], "release") == source
+    copied = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    assert copied == sorted(
+        [
+            "CACHEDIR.TAG",
+            f"release/.fingerprint/proc-macro2-{digest}/lib-proc_macro2",
+            f"release/.fingerprint/syn-{digest}/lib-syn",
+            f"release/build/libc-{digest}/out/generated.rs",
+            f"release/deps/libc-{digest}.d",
+            f"release/deps/liblibc-{digest}.rmeta",
+            f"release/deps/libproc_macro2-{digest}.rlib",
+            f"release/deps/libsyn-{digest}.rlib",
+            f"release/deps/syn-{digest}.d",
+        ]
+    )
+    copy = dest / "release" / "deps" / f"libsyn-{digest}.rlib"
+    assert copy.stat().st_mtime == 1_000_000_000 and copy.stat().st_ino != old.stat().st_ino
+    assert [p.name for p in dest.parent.iterdir()] == [name]  # no staging folder, no owners
+    # local seeding only, or none: the same cold folder gets nothing
+    for value in ("local", "0"):
+        monkeypatch.setenv("MATURIN_NOX_SEED", value)
+        assert seeding.seed_shared(tmp_path / "c" / name, ["syn"], "release") is None
+    monkeypatch.setenv("MATURIN_NOX_SEED", "1")
+    shutil.rmtree(source)
+    assert seeding.shared_sources(tmp_path / "d" / name) == []
+    assert list((tmp_path / "cache" / "built-targets").iterdir()) == []
+
+
+def test_a_process_killed_while_seeding_from_another_project_leaves_no_half_folder(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL in the middle of the copy: the cold folder is not there (the half copy is in
+    a staging folder beside it), and the next seeding sweeps that and puts the whole copy."""
+    import signal
+    import subprocess
+    import sys
+
+    name, digest = "cp312-cp312-0123456789", "0123456789abcdef"
+    source = tmp_path / "a" / name
+    for relative in (
+        "CACHEDIR.TAG",
+        f"debug/deps/libsyn-{digest}.rlib",
+        f"debug/.fingerprint/syn-{digest}/lib-syn",
+    ):
+        (source / relative).parent.mkdir(parents=True, exist_ok=True)
+        (source / relative).write_text(relative)
+    dest = tmp_path / "b" / name
+    script = (
+        "import sys; from pathlib import Path; from maturin_nox import seeding; "
+        f"seeding.record_built(Path({str(source)!r})); "
+        f"print(seeding.seed_shared(Path({str(dest)!r}), ['syn'], 'debug'))"
+    )
+    env = {**os.environ, "MATURIN_NOX_CACHE_DIR": str(tmp_path / "cache"), "MATURIN_NOX_SEED": "1"}
+    killed = subprocess.run(
+        [sys.executable, "-c", script], env={**env, "MATURIN_NOX_FAULT": "build:seeding"}
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert [p.name.startswith(".maturin-nox-staging-") for p in dest.parent.iterdir()] == [True]
+    again = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert again.stdout.strip() == str(source), again.stderr
+    assert [p.name for p in dest.parent.iterdir()] == [name]
+    assert (dest / "debug" / "deps" / f"libsyn-{digest}.rlib").is_file()

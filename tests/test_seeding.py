@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -172,6 +173,53 @@ def test_a_cold_matrix_starts_the_others_while_the_first_builds(tmp_path: Path, 
             handle.write("// edited\n")
         build(crate, target, tmp_path / "out", versions, env={**shim_env, **env}, extra=extra)
         assert [r["auth"] for r in cargo_runs(log)] == [None] * 3
+
+
+def test_another_projects_cold_build_starts_from_the_crates_one_built(
+    tmp_path: Path, fresh_venv
+) -> None:
+    """pyo3-mixed after pyo3-pure (the same pyo3), each in a target folder of its own, one
+    maturin-nox cache: the second compiles only its own crate, copies nothing of the first
+    one's crate, shares no file with it, and its wheel works."""
+    env = {"MATURIN_NOX_SEED": "1", "MATURIN_NOX_CACHE_DIR": str(tmp_path / "cache")}
+    crates = {}
+    for name in ("pyo3-pure", "pyo3-mixed"):
+        crates[name] = tmp_path / name
+        shutil.copytree(
+            CRATES / name, crates[name], ignore=shutil.ignore_patterns("target", "*.so")
+        )
+    first, second = tmp_path / "first-target", tmp_path / "second-target"
+    err = build(crates["pyo3-pure"], first, tmp_path / "out-pure", ("3.12",), env=env)
+    assert "Compiling pyo3 v" in err and "Starting from" not in err, err
+    (source,) = [p for p in (first / "maturin-nox").iterdir() if p.is_dir()]
+    err = build(crates["pyo3-mixed"], second, tmp_path / "out-mixed", ("3.12",), env=env)
+    assert f"Starting from the dependencies built for {source}" in err, err
+    assert "Compiling pyo3-mixed v" in err, err
+    for shared in ("syn", "quote", "proc-macro2", "pyo3-build-config", "pyo3", "libc"):
+        assert f"Compiling {shared} v" not in err, err
+    (copy,) = [p for p in (second / "maturin-nox").iterdir() if p.is_dir()]
+    assert copy.name == source.name
+    assert not list(copy.rglob("*pyo3-pure*")) and not list(copy.rglob("*pyo3_pure*"))
+    pyo3 = [next((c / "debug" / "deps").glob("libpyo3-*.rlib")) for c in (source, copy)]
+    assert pyo3[0].name == pyo3[1].name and os.stat(pyo3[0]).st_ino != os.stat(pyo3[1]).st_ino
+    (wheel,) = (tmp_path / "out-mixed").glob("*.whl")
+    python = fresh_venv("3.12")
+    pip_install(python, str(wheel))
+    assert "OK pyo3-mixed" in run_check(python, "pyo3-mixed", tmp_path)
+    # the library is byte for byte the one a cold build in the same place makes
+    seeded = _extension(wheel)
+    shutil.rmtree(second)
+    wheel.unlink()
+    local = {**env, "MATURIN_NOX_SEED": "local"}
+    err = build(crates["pyo3-mixed"], second, tmp_path / "out-mixed", ("3.12",), env=local)
+    assert "Starting from" not in err and "Compiling pyo3 v" in err, err
+    assert _extension(next((tmp_path / "out-mixed").glob("*.whl"))) == seeded
+
+
+def _extension(wheel: Path) -> bytes:
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".so")]
+        return archive.read(name)
 
 
 def test_behind_another_programs_work_no_cargo_runs_in_the_background(tmp_path: Path) -> None:
