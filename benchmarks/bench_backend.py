@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
 CRATE = REPO / "test-crates" / "pyo3-abi3"
@@ -114,43 +114,29 @@ def main() -> int:
     tools = list(BACKENDS)
     builder_env = create(python, work / "build-tool", backend="virtualenv")
     run([str(builder_env.python), "-m", "pip", "install", "-q", "build"], env, work)
-    cases = ("a", "a'", "b", "b'", "c", "d")
-    times: Dict[str, Dict[str, List[float]]] = {case: {t: [] for t in tools} for case in cases}
-    cold_off: List[float] = []  # (a) with MATURIN_NOX_WARM=0
-    warm = {t: project(work, t, f"warm-{t}") for t in tools}
-    warm_venv = {t: work / f"venv-warm-{t}" for t in tools}
+    reinstall = ["-m", "pip", "install", "-q", "--force-reinstall", "--no-deps"]
+    dist = ["-o", str(work / "dist")]
+    slug = {"b": "b", "b'": "b2", "c": "c", "d": "d"}
+
+    def frontend(case: str, tool: str, round_: int) -> List[str]:
+        """The command of a warm case. Each case has a copy of the crate of its own per
+        tool, so one frontend's PYO3_PYTHON never leaves another's to be compiled again."""
+        if case == "b":  # the virtualenv the copy was first installed into
+            return [str(work / f"venv-b-{tool}" / "bin" / "python"), *reinstall]
+        if case == "b'":  # a new one each time
+            venv = create(python, work / f"venv-b2-{tool}-{round_}", backend="virtualenv")
+            return [str(venv.python), *reinstall]
+        if case == "c":
+            return [str(builder_env.python), "-m", "build", "-q", *dist]
+        return [str(uv), "build", "-q", "--wheel", "--python", python, *dist]
+
     print(f"crate: {CRATE.name} (abi3); interpreter: {python}; runs: {args.runs}", flush=True)
-    for tool in tools:  # warm each tool's own copy once, untimed
-        venv = create(python, warm_venv[tool], backend="virtualenv")
-        run([str(venv.python), "-m", "pip", "install", "-q", str(warm[tool])], env, work)
-        run(
-            [
-                str(builder_env.python),
-                "-m",
-                "build",
-                "-q",
-                "-o",
-                str(work / "dist"),
-                str(warm[tool]),
-            ],
-            env,
-            work,
-        )
-        run(
-            [
-                str(uv),
-                "build",
-                "-q",
-                "--wheel",
-                "--python",
-                python,
-                "-o",
-                str(work / "dist"),
-                str(warm[tool]),
-            ],
-            env,
-            work,
-        )
+    warm: Dict[Tuple[str, str], Path] = {}
+    for tool in tools:  # each case's copy built once, untimed, by its own frontend
+        create(python, work / f"venv-b-{tool}", backend="virtualenv")
+        for case, name in slug.items():
+            warm[case, tool] = project(work, tool, f"warm-{name}-{tool}")
+            run([*frontend(case, tool, -1), str(warm[case, tool])], env, work)
     # (a'): a cache that holds only another project's build of the same dependencies
     other_env = {**env, "MATURIN_NOX_CACHE_DIR": str(work / "cache-other")}
     other = project(work, "maturin-nox", "other-project", package="pyo3-abi3-other")
@@ -165,38 +151,23 @@ def main() -> int:
         shutil.rmtree(fresh / "target", ignore_errors=True)
         return took
 
+    cases = ("a", "a'", *slug)
+    times: Dict[str, Dict[str, List[float]]] = {case: {t: [] for t in tools} for case in cases}
+    cold_off: List[float] = []  # (a) with MATURIN_NOX_WARM=0
     for round_ in range(args.runs):
         for tool in tools:  # alternate, so load on the machine hits both alike
             empty = {**env, "MATURIN_NOX_CACHE_DIR": str(work / f"cache-empty-{tool}-{round_}")}
             times["a"][tool].append(first_install(tool, f"fresh-{tool}-{round_}", empty))
             if tool == "maturin-nox":
-                empty = {**empty, "MATURIN_NOX_CACHE_DIR": str(work / f"cache-off-{round_}")}
-                cold_off.append(
-                    first_install(tool, f"fresh-off-{round_}", {**empty, "MATURIN_NOX_WARM": "0"})
-                )
+                off = {**env, "MATURIN_NOX_CACHE_DIR": str(work / f"cache-off-{round_}")}
+                off["MATURIN_NOX_WARM"] = "0"
+                cold_off.append(first_install(tool, f"fresh-off-{round_}", off))
                 times["a'"][tool].append(first_install(tool, f"shared-{round_}", other_env))
             else:
                 times["a'"][tool].append(times["a"][tool][-1])  # maturin has no such cache
-            reinstall = ["-m", "pip", "install", "-q", "--force-reinstall", "--no-deps"]
-            same = [str(warm_venv[tool] / "bin" / "python"), *reinstall, str(warm[tool])]
-            times["b"][tool].append(timed(same, env, work))
-            venv = create(python, work / f"venv-new-{tool}-{round_}", backend="virtualenv")
-            times["b'"][tool].append(
-                timed([str(venv.python), *reinstall, str(warm[tool])], env, work)
-            )
-            build = [str(builder_env.python), "-m", "build", "-q", "-o", str(work / "dist")]
-            times["c"][tool].append(timed([*build, str(warm[tool])], env, work))
-            uv_build = [
-                str(uv),
-                "build",
-                "-q",
-                "--wheel",
-                "--python",
-                python,
-                "-o",
-                str(work / "dist"),
-            ]
-            times["d"][tool].append(timed([*uv_build, str(warm[tool])], env, work))
+            for case in slug:
+                cmd = frontend(case, tool, round_)
+                times[case][tool].append(timed([*cmd, str(warm[case, tool])], env, work))
             print(
                 f"  round {round_ + 1} {tool}: "
                 + ", ".join(f"{c} {times[c][tool][-1]:.2f}s" for c in cases)

@@ -37,9 +37,10 @@ def exclusive(lock_file: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def if_free(lock_file: Path) -> Iterator[bool]:
-    """Hold ``lock_file`` for the ``with`` block if nobody holds it now: yields whether it was free.
+    """Share ``lock_file`` for the ``with`` block unless an :func:`exclusive` holder has it now.
 
-    Never waits. Without ``fcntl`` (Windows) it yields True and locks nothing.
+    Yields whether it was free. Never waits; other sharers do not count. Without
+    ``fcntl`` (Windows) it yields True and locks nothing.
     """
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_file, "a+b") as handle:
@@ -47,7 +48,7 @@ def if_free(lock_file: Path) -> Iterator[bool]:
             yield True
             return
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError:
             yield False
             return

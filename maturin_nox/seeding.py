@@ -28,7 +28,8 @@ units of the crates its own build takes from a registry or git: pyo3, syn,
 libc... never the other project's own crates. Cargo's fingerprints then decide,
 as they do in a ``CARGO_TARGET_DIR`` shared by both projects: a unit built with
 other versions, features, profile settings or flags is built again. A source
-that a build holds is skipped, never waited for. ``MATURIN_NOX_SEED=local``
+that a build holds is skipped, never waited for; cold builds may copy from
+one source at once. ``MATURIN_NOX_SEED=local``
 seeds only from the project's own configurations, ``MATURIN_NOX_SEED=0`` not at
 all.
 """
@@ -44,7 +45,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Callable, Collection, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Callable, Collection, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from . import faults
 from .atomic import write_text_atomic
@@ -76,9 +77,13 @@ def mode() -> str:
         return "off"
     if value == "local":
         return "local"
-    if value not in ("", "1", "machine"):
+    if value not in ("", "1", "machine") and value not in _WARNED:
+        _WARNED.add(value)
         log.warning("MATURIN_NOX_SEED=%s is not 0, local or 1: seeding as with 1", value)
     return "machine"
+
+
+_WARNED: Set[str] = set()
 
 
 def _built(folder: Path) -> bool:

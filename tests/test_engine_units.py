@@ -335,7 +335,7 @@ def test_another_projects_build_seeds_only_its_registry_crates_and_never_a_busy_
     units of the crates it asks for in the profile it builds; a source a build holds is
     passed over, and one gone from disk drops out of the record."""
     from maturin_nox import seeding
-    from maturin_nox.locks import exclusive
+    from maturin_nox.locks import exclusive, if_free
 
     monkeypatch.setenv("MATURIN_NOX_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("MATURIN_NOX_SEED", "1")
@@ -370,7 +370,9 @@ def test_another_projects_build_seeds_only_its_registry_crates_and_never_a_busy_
     with exclusive(source.with_name(source.name + ".lock")):  # a build holds it
         assert seeding.seed_shared(dest, ["syn", "libc", "proc-macro2"], "release") is None
     assert not (tmp_path / "b").exists()
-    assert seeding.seed_shared(dest, ["syn", "libc", "proc-macro2"], "release") == source
+    with if_free(source.with_name(source.name + ".lock")) as free:  # another one copying
+        assert free
+        assert seeding.seed_shared(dest, ["syn", "libc", "proc-macro2"], "release") == source
     copied = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
     assert copied == sorted(
         [
@@ -432,3 +434,16 @@ def test_a_process_killed_while_seeding_from_another_project_leaves_no_half_fold
     assert again.stdout.strip() == str(source), again.stderr
     assert [p.name for p in dest.parent.iterdir()] == [name]
     assert (dest / "debug" / "deps" / f"libsyn-{digest}.rlib").is_file()
+
+
+def test_an_unknown_seeding_setting_is_named_once_and_seeds_as_the_default(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from maturin_nox import seeding
+
+    monkeypatch.setenv("MATURIN_NOX_SEED", "loca")
+    with caplog.at_level("WARNING", logger="maturin_nox"):
+        assert seeding.mode() == seeding.mode() == "machine"
+    assert [r.getMessage() for r in caplog.records] == [
+        "MATURIN_NOX_SEED=loca is not 0, local or 1: seeding as with 1"
+    ]
