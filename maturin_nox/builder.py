@@ -247,7 +247,8 @@ def _seed_cold(plan: Plan, target_dir: Path) -> None:
         return
     packages = project.cargo_metadata.get("packages", [])
     crates = [str(p["name"]) for p in packages if p.get("source")]
-    shared = seeding.seed_shared(target_dir, crates, _profile_folder(plan.profile))
+    folder = _profile_folder(plan.profile)
+    shared = seeding.seed_shared(target_dir, crates, folder, project.manifest_path.parent)
     if shared is not None:
         log.info("♻️  Starting from the dependencies built for %s", shared)
 

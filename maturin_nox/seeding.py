@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -326,19 +327,56 @@ def _copy_units(source: Path, dest: Path, crates: FrozenSet[str], profile: str) 
         faults.point("build:seeding")
 
 
-def seed_shared(target_dir: Path, crates: Collection[str], profile: str) -> Optional[Path]:
+def _rustc_version(cwd: Path) -> Optional[str]:
+    """The first line of ``rustc -vV`` run in ``cwd``, where rustup applies the project's
+    toolchain file as it does for cargo; None when it cannot be told."""
+    rustc = os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
+    try:
+        out = subprocess.run(
+            [rustc, "-vV"], cwd=cwd, capture_output=True, text=True, timeout=60
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    first = out.splitlines()[0] if out else ""
+    return first if first.startswith("rustc ") else None
+
+
+def _built_with(source: Path, version: Optional[str]) -> bool:
+    """Whether cargo built ``source`` with that rustc (its ``.rustc_info.json``); True when
+    either side cannot tell, for cargo's fingerprints to decide."""
+    if version is None:
+        return True
+    try:
+        info = json.loads((source / ".rustc_info.json").read_text(encoding="utf-8"))
+        outputs = [str(o.get("stdout", "")) for o in info.get("outputs", {}).values()]
+    except (OSError, ValueError, AttributeError):
+        return True
+    seen = [o.splitlines()[0] for o in outputs if o.startswith("rustc ")]
+    return not seen or version in seen
+
+
+def seed_shared(
+    target_dir: Path, crates: Collection[str], profile: str, cwd: Optional[Path] = None
+) -> Optional[Path]:
     """Start a cold ``target_dir`` from another project's build of the same configuration.
 
     ``crates`` are the names of the packages the build takes from a registry or
     git (any spelling: ``-`` and ``_`` are one); ``profile`` is cargo's folder
-    for the profile (``debug`` for dev). Copies those crates' units of that
-    profile from the newest source that no build holds, and returns it; None
-    when there is none, or nothing left behind when the copy fails.
+    for the profile (``debug`` for dev); ``cwd`` is where cargo runs (a source
+    built by another toolchain than rustup picks there is passed over). Copies
+    those crates' units of that profile from the newest source that no build
+    holds, and returns it; None when there is none, or nothing left behind when
+    the copy fails.
     """
     wanted = frozenset(c.replace("-", "_") for c in crates)
     if mode() != "machine" or not wanted or target_dir.exists():
         return None
-    for source in shared_sources(target_dir):
+    sources = shared_sources(target_dir)
+    version = _rustc_version(cwd) if sources and cwd is not None else None
+    for source in sources:
+        if not _built_with(source, version):
+            log.debug("Not seeding from %s: built by another rustc than %s", source, version)
+            continue
         with if_free(source.with_name(source.name + ".lock")) as free:
             if not free:
                 log.debug("Not seeding from %s: a build holds it", source)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 import zipfile
@@ -367,12 +368,19 @@ def test_another_projects_build_seeds_only_its_registry_crates_and_never_a_busy_
     assert seeding.seed_shared(tmp_path / "b" / name, ["syn"], "release") is None  # not noted
     seeding.record_built(source)
     dest = tmp_path / "b" / "target" / "maturin-nox" / name
+    # built by another toolchain than rustup picks where this build's cargo runs
+    stdout = "rustc 1.0.0 (a59807616 2015-05-15)\nbinary: rustc\n"
+    info = {"rustc_fingerprint": 1, "outputs": {"1": {"stdout": stdout}}, "successes": {}}
+    (source / ".rustc_info.json").write_text(json.dumps(info))
+    assert seeding.seed_shared(dest, ["syn"], "release", cwd=tmp_path) is None
+    (source / ".rustc_info.json").unlink()
     with exclusive(source.with_name(source.name + ".lock")):  # a build holds it
         assert seeding.seed_shared(dest, ["syn", "libc", "proc-macro2"], "release") is None
     assert not (tmp_path / "b").exists()
     with if_free(source.with_name(source.name + ".lock")) as free:  # another one copying
         assert free
-        assert seeding.seed_shared(dest, ["syn", "libc", "proc-macro2"], "release") == source
+        wanted = ["syn", "libc", "proc-macro2"]
+        assert seeding.seed_shared(dest, wanted, "release", cwd=tmp_path) == source
     copied = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
     assert copied == sorted(
         [
