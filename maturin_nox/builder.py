@@ -25,7 +25,6 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
 import tempfile
 import threading
 import time
@@ -473,7 +472,7 @@ def compile_target(plan: Plan, target: BuildTarget) -> cargo.CargoOutput:
     target_dir = plan.target_dir(target)
     if _seeding() and not target_dir.exists():
         _seed_cold(plan, target_dir)
-    _claim_target_dir(project, target_dir, plan.triple.triple if plan.triple else None)
+    _claim_target_dir(project, target_dir)
     output = cargo.CargoOutput()
     requested = plan.options.sccache if plan.options is not None else None
     # sccache hook: wraps rustc when on, logs the cache's hits and misses afterwards
@@ -615,13 +614,14 @@ def _training_requirements(project: Project) -> List[str]:
     return requirements
 
 
-def _claim_target_dir(project: Project, target_dir: Path, triple: Optional[str] = None) -> None:
+def _claim_target_dir(project: Project, target_dir: Path) -> None:
     """Make sure a shared target dir holds no same-named crate from another checkout.
 
     A cdylib's file name carries no hash, so two copies of one crate sharing a
     target dir write the same file, and cargo may call one copy fresh while the
     file holds the other's build. The dir records which manifest last built each
-    crate; on a change of owner only that crate is cleaned (its dependencies stay).
+    crate; on a change of owner only that crate's units are built again (their
+    fingerprints are removed; its dependencies stay).
     """
     # beside the target dir, not in it: a dir cargo did not create gets no CACHEDIR.TAG
     owners_file = target_dir.with_name(target_dir.name + ".owners.json")
@@ -633,11 +633,8 @@ def _claim_target_dir(project: Project, target_dir: Path, triple: Optional[str] 
     if owners.get(name) == manifest:
         return
     if name in owners:
-        log.debug("Cleaning %s in %s: last built from %s", name, target_dir, owners[name])
-        cmd = [cargo.cargo_executable(), "clean", "-q", "-p", name, "--manifest-path", manifest]
-        cmd += ["--target-dir", str(target_dir), *project.cargo_flags()]
-        cmd += ["--target", triple] if triple else []
-        subprocess.run(cmd, capture_output=True)
+        log.debug("Rebuilding %s in %s: last built from %s", name, target_dir, owners[name])
+        seeding.forget_package(target_dir, name)
     owners[name] = manifest
     write_text_atomic(owners_file, json.dumps(owners, indent=1, sort_keys=True))
 

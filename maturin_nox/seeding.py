@@ -55,6 +55,7 @@ from .locks import exclusive, if_free
 from .staging import staging_dir
 
 __all__ = [
+    "forget_package",
     "mode",
     "pick_source",
     "record_built",
@@ -388,3 +389,17 @@ def seed_shared(
             if _seed_with(copy, target_dir, source, f"{source}'s crates", owners=False):
                 return source
     return None
+
+
+def forget_package(target_dir: Path, package: str) -> None:
+    """Make cargo build every unit of ``package`` in ``target_dir`` again: its fingerprints go.
+
+    Not ``cargo clean -p``, which deletes files by target name: a package whose bin
+    is named ``uniffi-bindgen`` (uniffi's own pattern) would take the uniffi_bindgen
+    library's files with it, and a minute of compiling.
+    """
+    name = package.replace("-", "_")
+    for folder in _fingerprint_folders(target_dir):
+        for entry in list(folder.iterdir()):
+            if _unit_crate(entry.name) == name:
+                shutil.rmtree(entry, ignore_errors=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import pytest
-from conftest import CRATES, pip_install, pyenv_python, run_check
+from conftest import CRATES, TARGET, pip_install, pyenv_python, run_check
 
 pytestmark = pytest.mark.slow
 
@@ -214,6 +214,29 @@ def test_another_projects_cold_build_starts_from_the_crates_one_built(
     err = build(crates["pyo3-mixed"], second, tmp_path / "out-mixed", ("3.12",), env=local)
     assert "Starting from" not in err and "Compiling pyo3 v" in err, err
     assert _extension(next((tmp_path / "out-mixed").glob("*.whl"))) == seeded
+
+
+def test_checkouts_sharing_a_target_folder_each_ship_their_own_library(tmp_path: Path) -> None:
+    """Two copies of a crate built by turns into one target folder (the test session's):
+    each build ships its own copy's library, and a change of copy compiles the crate
+    alone, even where one of its bins is named after a dependency (uniffi-pure's
+    ``uniffi-bindgen``, whose files ``cargo clean -p`` would delete with the crate's)."""
+    libraries = {}
+    for round_, name in enumerate(("a", "b", "a")):
+        crate = tmp_path / name / "pyo3-pure"
+        if not crate.exists():
+            shutil.copytree(CRATES / "pyo3-pure", crate, ignore=shutil.ignore_patterns("target"))
+        out = tmp_path / f"out-{round_}"
+        build(crate, TARGET, out, ("3.12",))
+        libraries[round_] = _extension(next(out.glob("*.whl")))
+    assert libraries[0] != libraries[1]  # b compiled from its own folder: other paths
+    assert libraries[2] == libraries[0]  # not b's library, which cargo last wrote
+    for name in ("a", "b"):
+        crate = tmp_path / name / "uniffi-pure"
+        shutil.copytree(CRATES / "uniffi-pure", crate, ignore=shutil.ignore_patterns("target"))
+        err = build(crate, TARGET, tmp_path / f"uniffi-{name}", ("3.12",))
+    assert "Compiling uniffi-pure v" in err, err
+    assert "Compiling uniffi_bindgen v" not in err and "Compiling uniffi v" not in err, err
 
 
 def _extension(wheel: Path) -> bytes:
