@@ -28,10 +28,15 @@ units of the crates its own build takes from a registry or git: pyo3, syn,
 libc... never the other project's own crates. Cargo's fingerprints then decide,
 as they do in a ``CARGO_TARGET_DIR`` shared by both projects: a unit built with
 other versions, features, profile settings or flags is built again. A source
-that a build holds is skipped, never waited for; cold builds may copy from
-one source at once. ``MATURIN_NOX_SEED=local``
+that a build holds is skipped, never waited for (cold builds may copy from one
+source at once), and so is one another rustc built. ``MATURIN_NOX_SEED=local``
 seeds only from the project's own configurations, ``MATURIN_NOX_SEED=0`` not at
 all.
+
+:func:`forget_package` is how a shared target directory changes hands between
+two checkouts of one crate: cargo hashes a path crate relative to its
+workspace, so both have the same units there, and removing the crate's
+fingerprints makes cargo build it alone again.
 """
 
 from __future__ import annotations
