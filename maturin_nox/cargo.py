@@ -45,6 +45,7 @@ __all__ = [
     "host_triple",
     "metadata",
     "run_build",
+    "rustc_executable",
     "stop_all",
     "target_cfg",
 ]
@@ -84,7 +85,8 @@ _HOST: Optional[str] = None
 _HOST_CFG: Optional[FrozenSet[Tuple[str, Optional[str]]]] = None
 
 
-def _rustc() -> str:
+def rustc_executable() -> str:
+    """The rustc cargo runs: ``$RUSTC``, else the one on ``PATH``."""
     return os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
 
 
@@ -103,7 +105,7 @@ def host_triple() -> str:
     if _HOST is None:
         try:  # one call for both
             out = subprocess.run(
-                [_rustc(), "--print", "host-tuple", "--print", "cfg"],
+                [rustc_executable(), "--print", "host-tuple", "--print", "cfg"],
                 capture_output=True,
                 text=True,
                 check=True,
@@ -115,7 +117,7 @@ def host_triple() -> str:
     if _HOST is None:
         try:
             out = subprocess.run(
-                [_rustc(), "-vV"], capture_output=True, text=True, check=True
+                [rustc_executable(), "-vV"], capture_output=True, text=True, check=True
             ).stdout.splitlines()
         except (OSError, subprocess.CalledProcessError):
             raise CargoError("`rustc -vV` failed; is Rust installed?") from None
@@ -136,7 +138,7 @@ def host_cfg() -> FrozenSet[Tuple[str, Optional[str]]]:
     if _HOST_CFG is None:
         try:
             out = subprocess.run(
-                [_rustc(), "--print", "cfg"], capture_output=True, text=True, check=True
+                [rustc_executable(), "--print", "cfg"], capture_output=True, text=True, check=True
             ).stdout.splitlines()
         except (OSError, subprocess.CalledProcessError):
             raise CargoError("`rustc --print cfg` failed; is Rust installed?") from None
@@ -157,7 +159,7 @@ def _foreign_cfg(triple: str) -> FrozenSet[Tuple[str, Optional[str]]]:
     """Another target's cfg values: one rustc run per triple and process."""
     try:
         out = subprocess.run(
-            [_rustc(), "--print", "cfg", "--target", triple],
+            [rustc_executable(), "--print", "cfg", "--target", triple],
             capture_output=True,
             text=True,
             check=True,

@@ -24,6 +24,7 @@ import subprocess
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
+from .cargo import rustc_executable
 from .errors import BuildError
 
 __all__ = [
@@ -39,14 +40,12 @@ log = logging.getLogger("maturin_nox")
 _LLVM_VERSION = re.compile(r"LLVM version:?\s*(\d+)\.")
 
 
-def _rustc() -> str:
-    return os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
-
-
 def rustc_llvm_major() -> Optional[int]:
     """The LLVM major version rustc is built on (``rustc -vV``), or None if it does not say."""
     try:
-        out = subprocess.run([_rustc(), "-vV"], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [rustc_executable(), "-vV"], capture_output=True, text=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         raise BuildError("`rustc -vV` failed; is Rust installed?") from None
     found = _LLVM_VERSION.search(out)

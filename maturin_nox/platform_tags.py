@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,7 +182,9 @@ def parse_compatibility(value: str, *, source: str = "--compatibility") -> str:
 
 
 def _rustc() -> str:
-    return os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
+    from .cargo import rustc_executable  # lazily: this module is imported by light paths
+
+    return rustc_executable()
 
 
 @functools.lru_cache(maxsize=None)

@@ -55,6 +55,7 @@ from typing import Callable, Collection, FrozenSet, List, Optional, Sequence, Se
 
 from . import faults
 from .atomic import write_text_atomic
+from .cargo import rustc_executable
 from .common import cache_root
 from .locks import exclusive, if_free
 from .staging import staging_dir
@@ -76,6 +77,9 @@ log = logging.getLogger("maturin_nox")
 _OWN_RECORDS = ("wheel-stamp.json", "audit-cache.json", "maturin-nox-run-", "uniffi-glue-")
 
 
+_WARNED: Set[str] = set()  # MATURIN_NOX_SEED values already warned about
+
+
 def mode() -> str:
     """``MATURIN_NOX_SEED``: "off" (0), "local" (the project's own configurations only) or
     "machine" (the default: other projects' builds too)."""
@@ -88,9 +92,6 @@ def mode() -> str:
         _WARNED.add(value)
         log.warning("MATURIN_NOX_SEED=%s is not 0, local or 1: seeding as with 1", value)
     return "machine"
-
-
-_WARNED: Set[str] = set()
 
 
 def _built(folder: Path) -> bool:
@@ -336,10 +337,9 @@ def _copy_units(source: Path, dest: Path, crates: FrozenSet[str], profile: str) 
 def _rustc_version(cwd: Path) -> Optional[str]:
     """The first line of ``rustc -vV`` run in ``cwd``, where rustup applies the project's
     toolchain file as it does for cargo; None when it cannot be told."""
-    rustc = os.environ.get("RUSTC") or shutil.which("rustc") or "rustc"
     try:
         out = subprocess.run(
-            [rustc, "-vV"], cwd=cwd, capture_output=True, text=True, timeout=60
+            [rustc_executable(), "-vV"], cwd=cwd, capture_output=True, text=True, timeout=60
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None

@@ -8,6 +8,9 @@ import io
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -413,10 +416,6 @@ def test_a_process_killed_while_seeding_from_another_project_leaves_no_half_fold
 ) -> None:
     """SIGKILL in the middle of the copy: the cold folder is not there (the half copy is in
     a staging folder beside it), and the next seeding sweeps that and puts the whole copy."""
-    import signal
-    import subprocess
-    import sys
-
     name, digest = "cp312-cp312-0123456789", "0123456789abcdef"
     source = tmp_path / "a" / name
     for relative in (
